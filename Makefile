@@ -1,0 +1,46 @@
+# ChatWait: `make run` starts the app, `make test` runs every check. Both work on a
+# fresh machine with only python3 and pip: uv is installed on first use.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+# uv runs as a module of the Python that installed it, so no PATH changes are needed.
+UV := $(PYTHON) -m uv
+# This machine reaches package registries only: never let uv download a Python.
+export UV_PYTHON_DOWNLOADS := never
+HOST ?= 127.0.0.1
+API_PORT ?= 8000
+
+.PHONY: help bootstrap sync run api test lint typecheck pytest bench clean
+
+help:
+	@echo "make run    - start ChatWait (offline demo model unless a key is configured)"
+	@echo "make test   - lint, format check, type check and every test"
+	@echo "make bench  - streaming benchmark, report under reports/"
+
+bootstrap:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+
+sync: bootstrap
+	@$(UV) sync --frozen --quiet
+
+run: sync
+	$(UV) run --frozen chatwait-api --host $(HOST) --port $(API_PORT)
+
+lint: sync
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck: sync
+	$(UV) run --frozen mypy
+	$(UV) run --frozen mypy tests
+
+pytest: sync
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: sync
+	$(UV) run --frozen python -m benchmarks.stream_benchmark
+
+clean:
+	rm -rf .venv .mypy_cache .ruff_cache reports

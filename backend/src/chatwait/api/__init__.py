@@ -1,0 +1,1 @@
+"""HTTP edges shared by every route: health, error mapping, input validation."""

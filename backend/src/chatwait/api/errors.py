@@ -1,0 +1,139 @@
+"""Every error becomes the same JSON body, here and nowhere else.
+
+    {"error": {"code": "...", "message": "...", "request_id": "...", "details": ...}}
+
+Routes raise ChatWaitError subclasses (chatwait.exceptions); FastAPI's own validation
+errors, Starlette's HTTP errors (404 route, 405 method) and anything unexpected are
+mapped here too, so a client never sees a traceback or an HTML page.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
+
+from chatwait.exceptions import ChatWaitError, InternalError, InvalidJSON, ValidationFailed
+from chatwait.schemas.errors import ErrorBody, ErrorDetail
+
+logger = logging.getLogger(__name__)
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 406: "not_acceptable"}
+
+
+def request_id_of(scope: Scope) -> str:
+    """The id the request-context middleware gave this request (or a fresh one)."""
+    state = scope.get("state") or {}
+    request_id = state.get("request_id")
+    return request_id if isinstance(request_id, str) else uuid.uuid4().hex
+
+
+def error_response(
+    scope: Scope,
+    *,
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    request_id = request_id_of(scope)
+    body = ErrorBody(
+        error=ErrorDetail(code=code, message=message, request_id=request_id, details=details)
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status_code,
+        headers={**(headers or {}), "X-Request-ID": request_id},
+    )
+
+
+def chatwait_error_response(scope: Scope, error: ChatWaitError) -> JSONResponse:
+    return error_response(
+        scope,
+        status_code=error.status_code,
+        code=error.code,
+        message=error.message,
+        details=error.details,
+        headers=error.headers,
+    )
+
+
+def _field_errors(errors: Any) -> list[dict[str, str]]:
+    """FastAPI's validation errors without the rejected input (it may be huge or secret)."""
+    fields = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        fields.append(
+            {
+                "location": location[0] if location else "request",
+                "field": ".".join(location[1:]) or (location[0] if location else ""),
+                "message": str(error.get("msg", "invalid")),
+                "type": str(error.get("type", "invalid")),
+            }
+        )
+    return fields
+
+
+async def _handle_chatwait_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ChatWaitError)
+    return chatwait_error_response(request.scope, error)
+
+
+async def _handle_validation_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = error.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return chatwait_error_response(request.scope, InvalidJSON())
+    return chatwait_error_response(request.scope, ValidationFailed(details=_field_errors(errors)))
+
+
+async def _handle_http_error(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return error_response(
+        request.scope,
+        status_code=error.status_code,
+        code=_HTTP_CODES.get(error.status_code, "http_error"),
+        message=str(error.detail),
+        headers=error.headers,
+    )
+
+
+async def _handle_unexpected(request: Request, error: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return chatwait_error_response(request.scope, InternalError())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ChatWaitError, _handle_chatwait_error)
+    app.add_exception_handler(RequestValidationError, _handle_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _handle_http_error)
+    app.add_exception_handler(Exception, _handle_unexpected)
+
+
+def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting the error body for these statuses."""
+    descriptions = {
+        400: "Malformed JSON (`invalid_json`) or a bad Last-Event-ID (`invalid_last_event_id`).",
+        404: "Unknown or expired stream (`stream_not_found`).",
+        409: "The conversation is answering another message (`conversation_busy`).",
+        413: "Body over MAX_BODY_BYTES (`payload_too_large`).",
+        415: "Body is not JSON (`unsupported_media_type`).",
+        422: "Invalid fields (`validation_error`), with per-field `details`.",
+        429: "The model provider rate-limits us (`upstream_rate_limited`), see Retry-After.",
+        502: "Model provider failed (`upstream_error`) or rejected the key "
+        "(`upstream_auth_failed`).",
+        503: "A store is unreachable (`store_unavailable`).",
+        504: "Model provider timed out (`upstream_timeout`).",
+    }
+    return {
+        code: {"model": ErrorBody, "description": descriptions.get(code, "Error.")}
+        for code in status_codes
+    }

@@ -1,0 +1,113 @@
+"""The application factory: settings, lifespan services, middleware, routers, errors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.middleware import Middleware
+
+from chatwait import __version__
+from chatwait.api import health
+from chatwait.api.errors import install_error_handlers
+from chatwait.config import Settings
+from chatwait.deps import Services
+from chatwait.middleware.body_limit import BodyLimitMiddleware
+from chatwait.middleware.cors import cors_middleware
+from chatwait.middleware.request_context import RequestContextMiddleware
+from chatwait.routers import chat
+from chatwait.schemas.openapi import sse_payload_schemas
+from chatwait.services.chat_agent import ChatAgentService
+from chatwait.services.conversations import ConversationStore
+from chatwait.services.llm_service import build_model
+from chatwait.services.streaming_service import StreamingService
+from chatwait.streams.lifecycle import StreamSupervisor
+from chatwait.streams.store import create_stream_store
+
+DESCRIPTION = """\
+ChatWait answers chat messages with an OpenAI Agents SDK agent (Gemini by default, any
+OpenAI-compatible endpoint, or an offline demo model).
+
+* `POST /chat/wait` waits for the whole answer and returns JSON.
+* `GET`/`POST /chat/streaming` streams tokens as Server-Sent Events whose ids are token
+  indexes; reconnect with the same `stream_id` and `Last-Event-ID` to resume exactly
+  where you stopped, without a second model call.
+
+Every error is `{"error": {"code", "message", "request_id", "details"?}}`.
+"""
+
+
+async def build_services(settings: Settings) -> Services:
+    model = build_model(settings)
+    conversations = ConversationStore(settings.sqlite_session_path)
+    await conversations.open()
+    stream_store = create_stream_store(settings.stream_store_url, settings.stream_ttl_seconds)
+    supervisor = StreamSupervisor(stream_store, abandon_seconds=settings.stream_abandon_seconds)
+    chat_service = ChatAgentService(settings, model, conversations)
+    return Services(
+        settings=settings,
+        model=model,
+        conversations=conversations,
+        stream_store=stream_store,
+        supervisor=supervisor,
+        chat=chat_service,
+        streaming=StreamingService(settings, chat_service, conversations, supervisor),
+    )
+
+
+async def close_services(services: Services) -> None:
+    # Producers first: they record their outcome in the stream store before it closes.
+    await services.supervisor.aclose()
+    await services.stream_store.aclose()
+    await services.conversations.aclose()
+    await services.model.aclose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A ChatWait API; `settings` default to the environment and `.env`."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await build_services(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await close_services(services)
+
+    app = FastAPI(
+        title="ChatWait API",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(RequestContextMiddleware),
+            cors_middleware(settings),
+            Middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes),
+        ],
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(chat.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                sse_payload_schemas()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

@@ -1,0 +1,45 @@
+"""`chatwait-api`: serve the API with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+from fastapi import FastAPI
+
+from chatwait.app import create_app
+from chatwait.config import Settings
+from chatwait.middleware.logging import configure_logging
+
+
+def app_factory() -> FastAPI:
+    """What each uvicorn worker process calls: logging first, then the app."""
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="chatwait-api", description="Serve the ChatWait API.")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default 1; >1 needs Redis stores)"
+    )
+    args = parser.parse_args(argv)
+    configure_logging(Settings())
+    uvicorn.run(
+        "chatwait.cli:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        # Our middleware writes one access line per request without the query string
+        # (which may carry a user's message); uvicorn's own would repeat it with it.
+        access_log=False,
+        log_config=None,
+    )
+
+
+if __name__ == "__main__":
+    main()

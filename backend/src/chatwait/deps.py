@@ -1,0 +1,53 @@
+"""Annotated dependency aliases, so a route's signature reads like its spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from chatwait.config import Settings
+from chatwait.services.chat_agent import ChatAgentService
+from chatwait.services.conversations import ConversationStore
+from chatwait.services.llm_service import LanguageModel
+from chatwait.services.streaming_service import StreamingService
+from chatwait.streams.lifecycle import StreamSupervisor
+from chatwait.streams.store import StreamStore
+
+
+@dataclass
+class Services:
+    """Everything the lifespan builds once per process."""
+
+    settings: Settings
+    model: LanguageModel
+    conversations: ConversationStore
+    stream_store: StreamStore
+    supervisor: StreamSupervisor
+    chat: ChatAgentService
+    streaming: StreamingService
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_chat(request: Request) -> ChatAgentService:
+    return get_services(request).chat
+
+
+def get_streaming(request: Request) -> StreamingService:
+    return get_services(request).streaming
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+ChatServiceDep = Annotated[ChatAgentService, Depends(get_chat)]
+StreamingServiceDep = Annotated[StreamingService, Depends(get_streaming)]

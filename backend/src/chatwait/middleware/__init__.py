@@ -1,0 +1,1 @@
+"""ASGI middleware: request context and access log, body limit, CORS."""

@@ -1,0 +1,23 @@
+"""A finished chat turn and the tokens it cost."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class TokenUsage(BaseModel):
+    """Token counts reported by the model for one run (all model requests added up)."""
+
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+class ChatReply(BaseModel):
+    """The complete answer to one message."""
+
+    text: str
+    conversation_id: str
+    model: str
+    usage: TokenUsage | None = None

@@ -1,0 +1,1 @@
+"""Routers: parse the request, call a service, shape the reply. Nothing more."""

@@ -1,0 +1,152 @@
+"""The chat endpoints: wait for a whole answer, or stream it as resumable SSE."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from sse_starlette import EventSourceResponse
+
+from chatwait.api.errors import error_responses
+from chatwait.api.validation import (
+    ensure_message_length,
+    field_error,
+    parse_last_event_id,
+    require_json_body,
+)
+from chatwait.deps import ChatServiceDep, SettingsDep, StreamingServiceDep
+from chatwait.schemas.chat import (
+    STREAM_ID_PATTERN,
+    ChatRequest,
+    StreamQuery,
+    StreamRequest,
+    WaitResponse,
+)
+from chatwait.schemas.openapi import sse_response_doc
+from chatwait.services.conversations import new_conversation_id
+
+router = APIRouter(prefix="/chat", tags=["chat"])
+
+LastEventIdHeader = Annotated[
+    str | None,
+    Header(
+        alias="Last-Event-ID",
+        description="Resume after this token index (the `id:` of the last token seen).",
+    ),
+]
+
+
+@router.post(
+    "/wait",
+    response_model=WaitResponse,
+    summary="Answer a message and return the whole reply",
+    dependencies=[Depends(require_json_body)],
+    responses=error_responses(400, 409, 413, 415, 422, 429, 502, 504),
+)
+async def chat_wait(body: ChatRequest, chat: ChatServiceDep, settings: SettingsDep) -> WaitResponse:
+    """Runs the agent to completion (`Runner.run`) and returns the reply as JSON."""
+    ensure_message_length(body.message, settings.max_message_chars)
+    reply = await chat.reply(body.message, body.conversation_id or new_conversation_id())
+    return WaitResponse(
+        response=reply.text,
+        conversation_id=reply.conversation_id,
+        model=reply.model,
+        usage=reply.usage,
+    )
+
+
+async def _stream(
+    request: StreamRequest,
+    location: str,
+    last_event_id_header: str | None,
+    streaming: StreamingServiceDep,
+    settings: SettingsDep,
+) -> EventSourceResponse:
+    ensure_message_length(request.message, settings.max_message_chars, location)
+    if request.message is None and request.stream_id is None:
+        raise field_error(
+            "message",
+            "give a message to start a stream, or a stream_id to follow or resume one",
+            "missing",
+            location,
+        )
+    raw_last_event_id = (
+        last_event_id_header if last_event_id_header is not None else request.last_event_id
+    )
+    last_event_id = parse_last_event_id(raw_last_event_id)
+    if last_event_id is not None and request.stream_id is None:
+        # Without a stream_id a reconnect would start a second run: refuse it instead.
+        raise field_error(
+            "stream_id", "Last-Event-ID needs the stream_id to resume", "missing", location
+        )
+    opened = await streaming.open(
+        message=request.message,
+        conversation_id=request.conversation_id,
+        stream_id=request.stream_id,
+        last_event_id=last_event_id,
+    )
+    return EventSourceResponse(
+        streaming.events(opened),
+        ping=settings.sse_ping_seconds,
+        headers={
+            "Cache-Control": "no-store",
+            "X-Accel-Buffering": "no",
+            "X-Stream-Id": opened.meta.stream_id,
+        },
+    )
+
+
+_STREAM_DOC = (
+    "Starts a run (`Runner.run_streamed`) and streams its tokens, or follows / resumes "
+    "an existing stream. The run belongs to the server, not to the connection: "
+    "disconnecting does not stop it, and any client can resume it by `stream_id`."
+)
+_STREAM_RESPONSES = {**sse_response_doc(), **error_responses(400, 404, 409, 413, 415, 422)}
+
+
+@router.get(
+    "/streaming",
+    summary="Stream an answer as Server-Sent Events (query parameters)",
+    description=_STREAM_DOC,
+    response_class=EventSourceResponse,
+    responses=_STREAM_RESPONSES,
+)
+async def chat_streaming_get(
+    params: Annotated[StreamQuery, Query()],
+    streaming: StreamingServiceDep,
+    settings: SettingsDep,
+    last_event_id: LastEventIdHeader = None,
+) -> EventSourceResponse:
+    return await _stream(params, "query", last_event_id, streaming, settings)
+
+
+@router.post(
+    "/streaming",
+    summary="Stream an answer as Server-Sent Events (JSON body)",
+    description=_STREAM_DOC,
+    response_class=EventSourceResponse,
+    dependencies=[Depends(require_json_body)],
+    responses=_STREAM_RESPONSES,
+)
+async def chat_streaming_post(
+    body: StreamRequest,
+    streaming: StreamingServiceDep,
+    settings: SettingsDep,
+    last_event_id: LastEventIdHeader = None,
+) -> EventSourceResponse:
+    return await _stream(body, "body", last_event_id, streaming, settings)
+
+
+@router.delete(
+    "/streaming/{stream_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Cancel a stream's run",
+    responses=error_responses(404, 422),
+)
+async def cancel_stream(
+    stream_id: Annotated[str, Path(pattern=STREAM_ID_PATTERN)], streaming: StreamingServiceDep
+) -> Response:
+    """Stops the run (closing its upstream stream); viewers get `event: error`, code
+    `cancelled`. Cancelling a finished stream changes nothing."""
+    await streaming.cancel(stream_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Wire schemas: request bodies, responses, SSE event payloads and the error body."""

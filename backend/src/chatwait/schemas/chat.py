@@ -1,0 +1,113 @@
+"""Request and response bodies of the chat endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+
+from chatwait.models.chat import TokenUsage
+
+ID_CHARSET = r"[A-Za-z0-9_-]"
+STREAM_ID_PATTERN = rf"^{ID_CHARSET}{{8,128}}$"
+CONVERSATION_ID_PATTERN = rf"^{ID_CHARSET}{{1,128}}$"
+ConversationId = Annotated[
+    str,
+    Field(
+        pattern=CONVERSATION_ID_PATTERN,
+        description="Conversation to continue; letters, digits, `_` and `-`, 1–128 chars. "
+        "Omit it to start a new conversation.",
+        examples=["demo-conversation-1"],
+    ),
+]
+StreamId = Annotated[
+    str,
+    Field(
+        pattern=STREAM_ID_PATTERN,
+        description="Stream to start (when unknown and `message` is given) or to follow/resume; "
+        "letters, digits, `_` and `-`, 8–128 chars.",
+        examples=["my-stream-0001"],
+    ),
+]
+
+
+def _not_blank(value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise ValueError("message must not be empty or blank")
+    return value
+
+
+class ChatRequest(BaseModel):
+    """Body of `POST /chat/wait`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"message": "What is Server-Sent Events?", "conversation_id": "demo-1"}]
+        },
+    )
+
+    message: StrictStr = Field(description="The user's message (not blank).")
+    conversation_id: ConversationId | None = None
+
+    _check_message = field_validator("message")(_not_blank)
+
+
+class StreamRequest(BaseModel):
+    """Body of `POST /chat/streaming` (the query parameters of `GET /chat/streaming`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"message": "Tell me a story", "stream_id": "my-stream-0001"},
+                {"stream_id": "my-stream-0001", "last_event_id": 41},
+            ]
+        },
+    )
+
+    message: StrictStr | None = Field(
+        default=None,
+        description="The user's message; needed to start a stream, optional to resume.",
+    )
+    conversation_id: ConversationId | None = None
+    stream_id: StreamId | None = None
+    last_event_id: int | str | None = Field(
+        default=None,
+        description="Resume after this token index (same as the Last-Event-ID header).",
+    )
+
+    _check_message = field_validator("message")(_not_blank)
+
+
+class WaitResponse(BaseModel):
+    """The complete answer of `POST /chat/wait`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "response": "Server-Sent Events is a one-way HTTP streaming protocol…",
+                    "conversation_id": "demo-1",
+                    "model": "gemini-2.5-flash",
+                    "usage": {
+                        "requests": 1,
+                        "input_tokens": 12,
+                        "output_tokens": 40,
+                        "total_tokens": 52,
+                    },
+                }
+            ]
+        }
+    )
+
+    response: str
+    conversation_id: str
+    model: str
+    usage: TokenUsage | None = None
+
+
+class StreamQuery(StreamRequest):
+    """Query parameters of `GET /chat/streaming`: unknown parameters (cache busters) pass."""
+
+    model_config = ConfigDict(extra="ignore")

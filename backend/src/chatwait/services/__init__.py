@@ -1,0 +1,1 @@
+"""Services: the model, the agent, conversations and streaming, behind thin routers."""

@@ -1,0 +1,102 @@
+"""The language model: which one runs, and what its failures mean to a client.
+
+`build_model()` returns an Agents SDK `Model`: `OpenAIChatCompletionsModel` over an
+`AsyncOpenAI` client for Gemini or any OpenAI-compatible endpoint, or the offline demo
+model when nothing is configured. `translate_upstream_error()` is the one place that
+maps openai / Agents SDK exceptions to ChatWait errors; it never copies the upstream
+message, which can contain the API key (OpenAI's 401 does).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import openai
+from agents import (
+    Model,
+    OpenAIChatCompletionsModel,
+    set_tracing_disabled,
+    set_tracing_export_api_key,
+)
+from agents.exceptions import AgentsException
+from openai import AsyncOpenAI
+
+from chatwait.config import Settings
+from chatwait.exceptions import (
+    ChatWaitError,
+    UpstreamAuthFailed,
+    UpstreamError,
+    UpstreamRateLimited,
+    UpstreamTimeout,
+)
+from chatwait.services.offline_model import OfflineDemoModel
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LanguageModel:
+    """The configured model and the client it owns (None for the offline model)."""
+
+    model: Model
+    name: str
+    client: AsyncOpenAI | None = None
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.close()
+
+
+def build_model(settings: Settings) -> LanguageModel:
+    tracing_key = settings.openai_tracing_api_key
+    if tracing_key is not None and tracing_key.get_secret_value():
+        set_tracing_export_api_key(tracing_key.get_secret_value())
+        set_tracing_disabled(False)
+    else:
+        # Tracing exports to OpenAI; with a Gemini key that is only 401 noise.
+        set_tracing_disabled(True)
+    if settings.provider == "offline":
+        logger.info("no LLM key or LLM_BASE_URL configured: using the offline demo model")
+        return LanguageModel(
+            model=OfflineDemoModel(settings.offline_token_delay_seconds),
+            name=settings.model_name,
+        )
+    client = AsyncOpenAI(
+        # A local OpenAI-compatible server may need no key; the client insists on one.
+        api_key=settings.api_key or "not-needed",
+        base_url=settings.base_url,
+        timeout=settings.llm_timeout_seconds,
+        max_retries=settings.llm_max_retries,
+    )
+    return LanguageModel(
+        model=OpenAIChatCompletionsModel(model=settings.llm_model, openai_client=client),
+        name=settings.model_name,
+        client=client,
+    )
+
+
+def translate_upstream_error(error: BaseException) -> ChatWaitError:
+    """The ChatWait error for a failure raised by the Agents SDK or the openai client."""
+    if isinstance(error, ChatWaitError):
+        return error
+    # APITimeoutError subclasses APIConnectionError: test it first.
+    if isinstance(error, openai.APITimeoutError):
+        return UpstreamTimeout()
+    if isinstance(error, openai.RateLimitError):
+        return UpstreamRateLimited(retry_after=error.response.headers.get("retry-after"))
+    if isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
+        return UpstreamAuthFailed()
+    if isinstance(error, openai.APIConnectionError):
+        return UpstreamError(
+            "The connection to the language model service failed or was cut; try again."
+        )
+    if isinstance(error, openai.APIStatusError):
+        logger.warning("upstream answered HTTP %s", error.status_code)
+        return UpstreamError(
+            f"The language model service answered with HTTP {error.status_code}; try again."
+        )
+    if isinstance(error, AgentsException | openai.OpenAIError):
+        logger.warning("agent run failed: %s", type(error).__name__)
+        return UpstreamError()
+    raise error

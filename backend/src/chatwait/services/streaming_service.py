@@ -1,0 +1,148 @@
+"""`/chat/streaming` as a service: open (start or find) a stream, then render it as SSE.
+
+Opening does every check that can fail with an HTTP status (validation, 404, 409)
+before the response starts; once the `200 text/event-stream` is sent, failures can
+only arrive as `event: error`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sse_starlette import ServerSentEvent
+
+from chatwait.config import Settings
+from chatwait.exceptions import ChatWaitError, StreamNotFound
+from chatwait.models.stream import StreamMeta, StreamOutcome
+from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
+from chatwait.services.chat_agent import ChatAgentService
+from chatwait.services.conversations import ConversationStore, new_conversation_id
+from chatwait.streams.lifecycle import StreamSupervisor, Token
+
+logger = logging.getLogger(__name__)
+
+
+def new_stream_id() -> str:
+    # 128 random bits: a stream_id is the only key to someone's answer.
+    return "str_" + secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True)
+class OpenedStream:
+    meta: StreamMeta
+    start_index: int
+    started_run: bool
+
+
+class StreamingService:
+    def __init__(
+        self,
+        settings: Settings,
+        chat: ChatAgentService,
+        conversations: ConversationStore,
+        supervisor: StreamSupervisor,
+    ) -> None:
+        self._settings = settings
+        self._chat = chat
+        self._conversations = conversations
+        self._supervisor = supervisor
+
+    async def open(
+        self,
+        *,
+        message: str | None,
+        conversation_id: str | None,
+        stream_id: str | None,
+        last_event_id: int | None,
+    ) -> OpenedStream:
+        """Find the stream to follow or start a new run; raises before any byte is sent.
+
+        Callers have validated that `message` or `stream_id` is given, and that a
+        `last_event_id` comes with a `stream_id`.
+        """
+        start_index = 0 if last_event_id is None else last_event_id + 1
+        if stream_id is not None:
+            meta = await self._supervisor.store.get_meta(stream_id)
+            if meta is not None:
+                return OpenedStream(meta, start_index, started_run=False)
+            if last_event_id is not None or message is None:
+                raise StreamNotFound()
+        assert message is not None
+        meta = StreamMeta(
+            stream_id=stream_id or new_stream_id(),
+            conversation_id=conversation_id or new_conversation_id(),
+            model=self._chat.model_name,
+            created_at=time.time(),
+        )
+        lease = await self._conversations.acquire(meta.conversation_id)
+        try:
+            if not await self._supervisor.store.create(meta):
+                # Another request claimed this stream_id a moment ago: follow its run.
+                await lease.release()
+                existing = await self._supervisor.store.get_meta(meta.stream_id)
+                if existing is None:
+                    raise StreamNotFound()
+                return OpenedStream(existing, start_index, started_run=False)
+            run = self._chat.start_streamed(message, lease)
+        except BaseException:
+            await lease.release()
+            raise
+        self._supervisor.start(meta, run)
+        logger.info("stream %s started", meta.stream_id)
+        return OpenedStream(meta, 0, started_run=True)
+
+    async def cancel(self, stream_id: str) -> None:
+        await self._supervisor.cancel(stream_id)
+
+    async def events(self, opened: OpenedStream) -> AsyncIterator[ServerSentEvent]:
+        """The SSE events of one viewer: start, tokens from its index, done or error."""
+        meta = opened.meta
+        yield ServerSentEvent(
+            event="start",
+            data=StartEvent(
+                stream_id=meta.stream_id, conversation_id=meta.conversation_id, model=meta.model
+            ).model_dump_json(),
+            retry=self._settings.sse_retry_ms,
+        )
+        try:
+            async for item in self._supervisor.follow(meta.stream_id, opened.start_index):
+                if isinstance(item, Token):
+                    yield ServerSentEvent(
+                        event="token",
+                        id=str(item.index),
+                        data=TokenEvent(index=item.index, text=item.text).model_dump_json(),
+                    )
+                else:
+                    yield self._final_event(meta, item)
+        except ChatWaitError as error:
+            yield _error_event(error.code, error.message, error.retryable)
+
+    @staticmethod
+    def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> ServerSentEvent:
+        if outcome.kind == "done":
+            return ServerSentEvent(
+                event="done",
+                data=DoneEvent(
+                    stream_id=meta.stream_id,
+                    conversation_id=meta.conversation_id,
+                    response=outcome.response,
+                    token_count=outcome.token_count,
+                    usage=outcome.usage,
+                ).model_dump_json(exclude_none=True),
+            )
+        return _error_event(
+            outcome.error_code or "internal_error",
+            outcome.error_message or "The stream failed.",
+            outcome.retryable,
+        )
+
+
+def _error_event(code: str, message: str, retryable: bool) -> ServerSentEvent:
+    return ServerSentEvent(
+        event="error",
+        data=ErrorEvent(code=code, message=message, retryable=retryable).model_dump_json(),
+    )

@@ -1,0 +1,203 @@
+"""The life of a streamed run, in one place: produce, watch, cancel, abandon, follow.
+
+    request ──start()──► producer task ──append(i, delta)──► StreamStore ◄──read(from i)── viewers
+                             ▲    │                                                   (any number,
+     DELETE ─request_cancel──┤    └──finish(outcome)────────► StreamStore               any process)
+     nobody watching ────────┘         (TTL starts)
+
+* The run is not tied to any HTTP connection. It is driven by a task this supervisor
+  owns, which writes every delta to the store; viewers only read the store. A viewer
+  that disconnects therefore costs nothing, and one that comes back resumes from any
+  index without a second model call.
+* A watcher beside each producer stops it when a cancel is requested through the store
+  (DELETE, from any process) or when no viewer heartbeat arrived for
+  STREAM_ABANDON_SECONDS. Stopping cancels the Agents SDK run, which closes the upstream
+  HTTP stream, and records an `error` outcome so viewers learn why.
+* On shutdown every producer is cancelled and records `producer_lost` (retryable).
+
+docs/architecture.md draws the sequence diagrams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from chatwait.exceptions import (
+    ChatWaitError,
+    InternalError,
+    ProducerLost,
+    StreamCancelled,
+    StreamNotFound,
+)
+from chatwait.models.chat import TokenUsage
+from chatwait.models.stream import StreamMeta, StreamOutcome
+from chatwait.streams.store import StreamStore
+
+logger = logging.getLogger(__name__)
+
+# How long a viewer waits on the store before it refreshes its heartbeat. Well below
+# any sensible STREAM_ABANDON_SECONDS, and the longest a viewer lingers after the store
+# forgot its stream.
+VIEWER_HEARTBEAT_SECONDS = 5.0
+# How long shutdown waits for producers to record their outcome before giving up.
+SHUTDOWN_GRACE_SECONDS = 5.0
+
+
+class StreamedRun(Protocol):
+    """A model run as the supervisor sees it; the chat service adapts the Agents SDK."""
+
+    def deltas(self) -> AsyncIterator[str]:
+        """The text deltas, in order; raises a ChatWaitError when the run fails."""
+        ...
+
+    def final_text(self) -> str | None:
+        """The full answer once `deltas()` is exhausted (None: join the deltas)."""
+        ...
+
+    def usage(self) -> TokenUsage | None: ...
+
+    def cancel(self) -> None:
+        """Stop the run now and close its upstream connection."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release what the run holds (e.g. its conversation); called exactly once."""
+        ...
+
+
+@dataclass(frozen=True)
+class Token:
+    index: int
+    text: str
+
+
+def error_outcome(error: ChatWaitError, token_count: int) -> StreamOutcome:
+    return StreamOutcome(
+        kind="error",
+        token_count=token_count,
+        error_code=error.code,
+        error_message=error.message,
+        retryable=error.retryable,
+    )
+
+
+class StreamSupervisor:
+    """Owns every producer task of this process and serves viewers from the store."""
+
+    def __init__(self, store: StreamStore, *, abandon_seconds: float) -> None:
+        self._store = store
+        self._abandon_seconds = abandon_seconds
+        # Viewers refresh their heartbeat several times per abandon period, so a viewer
+        # waiting through a long pause of the model never looks like nobody.
+        self._heartbeat_seconds = min(VIEWER_HEARTBEAT_SECONDS, abandon_seconds / 3)
+        self._producers: dict[str, asyncio.Task[None]] = {}
+        # Why a producer was cancelled, read by the producer to word its outcome.
+        self._stop_reasons: dict[str, ChatWaitError] = {}
+
+    @property
+    def store(self) -> StreamStore:
+        return self._store
+
+    def start(self, meta: StreamMeta, run: StreamedRun) -> None:
+        """Drive `run` in the background; its tokens go to the store under meta.stream_id."""
+        task = asyncio.create_task(self._produce(meta, run), name=f"stream:{meta.stream_id}")
+        self._producers[meta.stream_id] = task
+        task.add_done_callback(lambda _: self._producers.pop(meta.stream_id, None))
+
+    async def cancel(self, stream_id: str) -> None:
+        """Cancel a stream's run from any process; no-op when it already finished."""
+        if await self._store.get_meta(stream_id) is None:
+            raise StreamNotFound()
+        await self._store.request_cancel(stream_id)
+
+    async def follow(self, stream_id: str, start: int) -> AsyncIterator[Token | StreamOutcome]:
+        """Tokens from index `start`, live as they arrive, then the outcome."""
+        index = start
+        while True:
+            await self._store.touch_viewer(stream_id)
+            read = await self._store.read(stream_id, index, wait_seconds=self._heartbeat_seconds)
+            for text in read.tokens:
+                yield Token(index, text)
+                index += 1
+            if read.outcome is not None:
+                yield read.outcome
+                return
+
+    async def aclose(self) -> None:
+        """Stop every producer of this process, letting each record `producer_lost`."""
+        tasks = list(self._producers.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+
+    # --- producer side -------------------------------------------------------------
+    async def _produce(self, meta: StreamMeta, run: StreamedRun) -> None:
+        stream_id = meta.stream_id
+        this_task = asyncio.current_task()
+        assert this_task is not None
+        watcher = asyncio.create_task(self._watch(stream_id, this_task))
+        tokens: list[str] = []
+        try:
+            async for delta in run.deltas():
+                await self._store.append(stream_id, len(tokens), delta)
+                tokens.append(delta)
+            outcome = StreamOutcome(
+                kind="done",
+                response=run.final_text() or "".join(tokens),
+                token_count=len(tokens),
+                usage=run.usage(),
+            )
+        except asyncio.CancelledError:
+            run.cancel()
+            reason = self._stop_reasons.pop(stream_id, None)
+            if reason is None:  # cancelled by shutdown, not by a watcher
+                reason = ProducerLost("The server stopped while answering; ask again.")
+            else:
+                this_task.uncancel()
+            outcome = error_outcome(reason, len(tokens))
+        except ChatWaitError as error:
+            outcome = error_outcome(error, len(tokens))
+        except Exception:
+            logger.exception("stream %s failed", stream_id)
+            outcome = error_outcome(InternalError(), len(tokens))
+        finally:
+            watcher.cancel()
+        try:
+            await self._store.finish(stream_id, outcome)
+        except ChatWaitError:
+            logger.warning("stream %s: could not record its outcome", stream_id)
+        finally:
+            await run.aclose()
+
+    async def _watch(self, stream_id: str, producer: asyncio.Task[None]) -> None:
+        """Cancel `producer` on a cancel request or when nobody watched for too long."""
+        cancel_requested = asyncio.create_task(self._store.wait_cancel_requested(stream_id))
+        check_every = self._heartbeat_seconds
+        try:
+            while True:
+                done, _ = await asyncio.wait({cancel_requested}, timeout=check_every)
+                if done:
+                    cancel_requested.result()  # surface store errors in the log
+                    reason: ChatWaitError = StreamCancelled()
+                    break
+                last_viewed = await self._store.last_viewed(stream_id)
+                if last_viewed is not None and time.time() - last_viewed > self._abandon_seconds:
+                    reason = StreamCancelled(
+                        f"Nobody watched this stream for {self._abandon_seconds:g} s, "
+                        "so its run was cancelled."
+                    )
+                    break
+        except ChatWaitError:
+            logger.warning("stream %s: watcher lost the store", stream_id)
+            return
+        finally:
+            cancel_requested.cancel()
+        logger.info("stream %s: stopping run (%s)", stream_id, reason.message)
+        self._stop_reasons[stream_id] = reason
+        producer.cancel()

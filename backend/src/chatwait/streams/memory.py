@@ -1,0 +1,119 @@
+"""The in-process stream store: everything in a dict, for a single worker.
+
+Waiting is event-driven: each stream has an `asyncio.Event` that is set and replaced on
+every change, so a viewer sleeps until the producer appends, never polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+from chatwait.exceptions import StreamNotFound
+from chatwait.models.stream import StreamMeta, StreamOutcome, StreamRead
+from chatwait.streams.store import StreamStore
+
+
+@dataclass
+class _Stream:
+    meta: StreamMeta
+    tokens: list[str] = field(default_factory=list)
+    outcome: StreamOutcome | None = None
+    expires_at: float | None = None  # monotonic; set when the stream finishes
+    last_viewed: float = field(default_factory=time.time)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    cancel_requested: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def notify(self) -> None:
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+
+class MemoryStreamStore(StreamStore):
+    """StreamStore kept in this process's memory (STREAM_STORE_URL=memory://)."""
+
+    def __init__(self, ttl_seconds: float) -> None:
+        self._ttl = ttl_seconds
+        self._streams: dict[str, _Stream] = {}
+
+    def _get(self, stream_id: str) -> _Stream | None:
+        self._expire()
+        return self._streams.get(stream_id)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for stream_id in [
+            sid
+            for sid, s in self._streams.items()
+            if s.expires_at is not None and s.expires_at <= now
+        ]:
+            stream = self._streams.pop(stream_id)
+            stream.notify()  # wake viewers so they see StreamNotFound, not a hang
+
+    async def create(self, meta: StreamMeta) -> bool:
+        if self._get(meta.stream_id) is not None:
+            return False
+        self._streams[meta.stream_id] = _Stream(meta=meta)
+        return True
+
+    async def get_meta(self, stream_id: str) -> StreamMeta | None:
+        stream = self._get(stream_id)
+        return stream.meta if stream else None
+
+    async def append(self, stream_id: str, index: int, text: str) -> None:
+        stream = self._require(stream_id)
+        if index != len(stream.tokens):
+            raise ValueError(f"token {index} appended out of order to {stream_id}")
+        stream.tokens.append(text)
+        stream.notify()
+
+    async def finish(self, stream_id: str, outcome: StreamOutcome) -> None:
+        stream = self._streams.get(stream_id)
+        if stream is None or stream.outcome is not None:
+            return
+        stream.outcome = outcome
+        stream.expires_at = time.monotonic() + self._ttl
+        stream.notify()
+
+    async def read(self, stream_id: str, start: int, wait_seconds: float) -> StreamRead:
+        stream = self._require(stream_id)
+        if start >= len(stream.tokens) and stream.outcome is None:
+            changed = stream.changed
+            try:
+                await asyncio.wait_for(changed.wait(), wait_seconds)
+            except TimeoutError:
+                return StreamRead(tokens=[])
+            stream = self._require(stream_id)
+        tokens = stream.tokens[start:]
+        return StreamRead(tokens=tokens, outcome=stream.outcome)
+
+    async def touch_viewer(self, stream_id: str) -> None:
+        stream = self._streams.get(stream_id)
+        if stream is not None:
+            stream.last_viewed = time.time()
+
+    async def last_viewed(self, stream_id: str) -> float | None:
+        stream = self._streams.get(stream_id)
+        return stream.last_viewed if stream else None
+
+    async def request_cancel(self, stream_id: str) -> None:
+        stream = self._streams.get(stream_id)
+        if stream is not None:
+            stream.cancel_requested.set()
+
+    async def wait_cancel_requested(self, stream_id: str) -> None:
+        stream = self._require(stream_id)
+        await stream.cancel_requested.wait()
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        self._streams.clear()
+
+    def _require(self, stream_id: str) -> _Stream:
+        stream = self._get(stream_id)
+        if stream is None:
+            raise StreamNotFound()
+        return stream
