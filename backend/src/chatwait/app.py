@@ -45,7 +45,11 @@ async def build_services(settings: Settings) -> Services:
     conversations = ConversationStore(settings.sqlite_session_path)
     await conversations.open()
     stream_store = create_stream_store(settings.stream_store_url, settings.stream_ttl_seconds)
-    supervisor = StreamSupervisor(stream_store, abandon_seconds=settings.stream_abandon_seconds)
+    supervisor = StreamSupervisor(
+        stream_store,
+        abandon_seconds=settings.stream_abandon_seconds,
+        producer_lease_seconds=settings.stream_producer_lease_seconds,
+    )
     chat_service = ChatAgentService(settings, model, conversations)
     return Services(
         settings=settings,

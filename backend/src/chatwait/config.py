@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # --- streams and conversations ---------------------------------------------------
     stream_ttl_seconds: float = Field(default=600.0, gt=0)
     stream_abandon_seconds: float = Field(default=60.0, gt=0)
+    # A producer renews its lease in the store a few times per period; viewers report
+    # `producer_lost` when it lapses (its process died).
+    stream_producer_lease_seconds: float = Field(default=15.0, gt=0)
     stream_store_url: str = "memory://"
     session_store_url: str = "sqlite:///data/chatwait.db"
     sse_ping_seconds: float = Field(default=15.0, gt=0)

@@ -8,7 +8,7 @@ supervisor, which drives it in a task of its own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from agents import Agent, ModelSettings, Runner, RunResultStreaming, Usage
 from agents.memory import Session
@@ -44,7 +44,7 @@ class AgentStreamedRun:
         self._session = session
         self._conversations = conversations
 
-    async def deltas(self) -> AsyncIterator[str]:
+    async def deltas(self) -> AsyncGenerator[str]:
         try:
             async for event in self._result.stream_events():
                 if (

@@ -13,6 +13,9 @@
   (DELETE, from any process) or when no viewer heartbeat arrived for
   STREAM_ABANDON_SECONDS. Stopping cancels the Agents SDK run, which closes the upstream
   HTTP stream, and records an `error` outcome so viewers learn why.
+* The watcher also renews the producer's lease in the store. A viewer that waits for
+  tokens and sees the lease older than STREAM_PRODUCER_LEASE_SECONDS (the process
+  died) records and reports `producer_lost` (retryable) instead of hanging.
 * On shutdown every producer is cancelled and records `producer_lost` (retryable).
 
 docs/architecture.md draws the sequence diagrams.
@@ -21,9 +24,10 @@ docs/architecture.md draws the sequence diagrams.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -51,7 +55,7 @@ SHUTDOWN_GRACE_SECONDS = 5.0
 class StreamedRun(Protocol):
     """A model run as the supervisor sees it; the chat service adapts the Agents SDK."""
 
-    def deltas(self) -> AsyncIterator[str]:
+    def deltas(self) -> AsyncGenerator[str]:
         """The text deltas, in order; raises a ChatWaitError when the run fails."""
         ...
 
@@ -89,12 +93,18 @@ def error_outcome(error: ChatWaitError, token_count: int) -> StreamOutcome:
 class StreamSupervisor:
     """Owns every producer task of this process and serves viewers from the store."""
 
-    def __init__(self, store: StreamStore, *, abandon_seconds: float) -> None:
+    def __init__(
+        self, store: StreamStore, *, abandon_seconds: float, producer_lease_seconds: float
+    ) -> None:
         self._store = store
         self._abandon_seconds = abandon_seconds
+        self._lease_seconds = producer_lease_seconds
         # Viewers refresh their heartbeat several times per abandon period, so a viewer
-        # waiting through a long pause of the model never looks like nobody.
-        self._heartbeat_seconds = min(VIEWER_HEARTBEAT_SECONDS, abandon_seconds / 3)
+        # waiting through a long pause of the model never looks like nobody; producers
+        # renew their lease three times per lease period for the same reason.
+        self._heartbeat_seconds = min(
+            VIEWER_HEARTBEAT_SECONDS, abandon_seconds / 3, producer_lease_seconds / 3
+        )
         self._producers: dict[str, asyncio.Task[None]] = {}
         # Why a producer was cancelled, read by the producer to word its outcome.
         self._stop_reasons: dict[str, ChatWaitError] = {}
@@ -127,6 +137,21 @@ class StreamSupervisor:
             if read.outcome is not None:
                 yield read.outcome
                 return
+            if not read.tokens and await self._producer_lost(stream_id):
+                lost = error_outcome(ProducerLost(), index)
+                await self._store.finish(stream_id, lost)
+                # Another viewer may have recorded an outcome first; report that one.
+                final = await self._store.read(stream_id, index, wait_seconds=0)
+                for text in final.tokens:
+                    yield Token(index, text)
+                    index += 1
+                yield final.outcome or lost
+                return
+
+    async def _producer_lost(self, stream_id: str) -> bool:
+        """True when the stream's producer has not renewed its lease in time."""
+        heartbeat = await self._store.last_producer_heartbeat(stream_id)
+        return heartbeat is not None and time.time() - heartbeat > self._lease_seconds
 
     async def aclose(self) -> None:
         """Stop every producer of this process, letting each record `producer_lost`."""
@@ -144,9 +169,11 @@ class StreamSupervisor:
         watcher = asyncio.create_task(self._watch(stream_id, this_task))
         tokens: list[str] = []
         try:
-            async for delta in run.deltas():
-                await self._store.append(stream_id, len(tokens), delta)
-                tokens.append(delta)
+            # aclosing: a cancelled producer must also close the SDK's event iterator.
+            async with contextlib.aclosing(run.deltas()) as deltas:
+                async for delta in deltas:
+                    await self._store.append(stream_id, len(tokens), delta)
+                    tokens.append(delta)
             outcome = StreamOutcome(
                 kind="done",
                 response=run.final_text() or "".join(tokens),
@@ -176,11 +203,12 @@ class StreamSupervisor:
             await run.aclose()
 
     async def _watch(self, stream_id: str, producer: asyncio.Task[None]) -> None:
-        """Cancel `producer` on a cancel request or when nobody watched for too long."""
+        """Renew the producer's lease; cancel it on request or when nobody watches."""
         cancel_requested = asyncio.create_task(self._store.wait_cancel_requested(stream_id))
         check_every = self._heartbeat_seconds
         try:
             while True:
+                await self._store.heartbeat_producer(stream_id)
                 done, _ = await asyncio.wait({cancel_requested}, timeout=check_every)
                 if done:
                     cancel_requested.result()  # surface store errors in the log

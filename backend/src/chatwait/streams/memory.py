@@ -22,6 +22,7 @@ class _Stream:
     outcome: StreamOutcome | None = None
     expires_at: float | None = None  # monotonic; set when the stream finishes
     last_viewed: float = field(default_factory=time.time)
+    last_producer_heartbeat: float = field(default_factory=time.time)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     cancel_requested: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -96,6 +97,15 @@ class MemoryStreamStore(StreamStore):
     async def last_viewed(self, stream_id: str) -> float | None:
         stream = self._streams.get(stream_id)
         return stream.last_viewed if stream else None
+
+    async def heartbeat_producer(self, stream_id: str) -> None:
+        stream = self._streams.get(stream_id)
+        if stream is not None:
+            stream.last_producer_heartbeat = time.time()
+
+    async def last_producer_heartbeat(self, stream_id: str) -> float | None:
+        stream = self._streams.get(stream_id)
+        return stream.last_producer_heartbeat if stream else None
 
     async def request_cancel(self, stream_id: str) -> None:
         stream = self._streams.get(stream_id)

@@ -35,7 +35,11 @@ class StreamStore(abc.ABC):
 
     @abc.abstractmethod
     async def finish(self, stream_id: str, outcome: StreamOutcome) -> None:
-        """Record the terminal outcome and start the STREAM_TTL_SECONDS expiry clock."""
+        """Record the terminal outcome and start the STREAM_TTL_SECONDS expiry clock.
+
+        The first outcome wins: a later `finish` of the same stream changes nothing
+        (a viewer may record `producer_lost` while a slow producer still finishes).
+        """
 
     @abc.abstractmethod
     async def read(self, stream_id: str, start: int, wait_seconds: float) -> StreamRead:
@@ -52,6 +56,14 @@ class StreamStore(abc.ABC):
     @abc.abstractmethod
     async def last_viewed(self, stream_id: str) -> float | None:
         """Wall-clock time of the latest viewer heartbeat (time.time()), or None."""
+
+    @abc.abstractmethod
+    async def heartbeat_producer(self, stream_id: str) -> None:
+        """Renew the producer's lease: "the process running this stream is alive"."""
+
+    @abc.abstractmethod
+    async def last_producer_heartbeat(self, stream_id: str) -> float | None:
+        """Wall-clock time of the producer's latest heartbeat, or None."""
 
     @abc.abstractmethod
     async def request_cancel(self, stream_id: str) -> None:
