@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from chatwait.app import create_app
 from chatwait.config import Settings
@@ -27,7 +29,17 @@ def main(argv: list[str] | None = None) -> None:
         "--workers", type=int, default=1, help="worker processes (default 1; >1 needs Redis stores)"
     )
     args = parser.parse_args(argv)
-    configure_logging(Settings())
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        # Name the variable and the problem, never the value: it may be a key.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']).upper() or 'settings'}: {e['msg']}"
+            for e in error.errors(include_input=False, include_url=False)
+        )
+        print(f"chatwait-api: invalid configuration: {problems}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings)
     uvicorn.run(
         "chatwait.cli:app_factory",
         factory=True,

@@ -30,11 +30,11 @@ def ensure_message_length(message: str | None, limit: int, location: str = "body
         )
 
 
-def parse_last_event_id(value: int | str | None) -> int | None:
+def parse_last_event_id(value: int | float | str | None) -> int | None:
     """The token index a client saw last; refuses anything but a non-negative integer."""
     if value is None:
         return None
-    if isinstance(value, bool):
+    if isinstance(value, bool | float):
         raise InvalidLastEventId()
     if isinstance(value, str):
         if not _DIGITS.match(value):

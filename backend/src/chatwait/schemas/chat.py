@@ -72,7 +72,9 @@ class StreamRequest(BaseModel):
     )
     conversation_id: ConversationId | None = None
     stream_id: StreamId | None = None
-    last_event_id: int | str | None = Field(
+    # Typed loosely on purpose: a bad value is answered with 400 invalid_last_event_id
+    # (api/validation.py), like the Last-Event-ID header, not with a 422.
+    last_event_id: int | float | str | None = Field(
         default=None,
         description="Resume after this token index (same as the Last-Event-ID header).",
     )
