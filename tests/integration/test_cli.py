@@ -1,0 +1,73 @@
+"""`chatwait-api` as a user starts it: a real process, configured by its environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import httpx
+
+from tests.support.servers import ServerProcess, free_port
+
+
+def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GEMINI_", "LLM_", "OPENAI_"))
+    }
+    env.update(
+        SESSION_STORE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        OFFLINE_TOKEN_DELAY_SECONDS="0",
+        **extra,
+    )
+    return env
+
+
+def _chatwait_api() -> str:
+    path = shutil.which("chatwait-api")
+    assert path, "chatwait-api console script is not installed in this environment"
+    return path
+
+
+async def test_console_script_serves_the_api_and_logs_one_line_per_request(
+    tmp_path: Path, upstream_base_url: str
+) -> None:
+    port = free_port()
+    secret_text = "my-private-question-42"
+    key = "sk-cli-SECRET-9a8b7c"
+    env = _clean_env(tmp_path, LLM_BASE_URL=upstream_base_url, LLM_API_KEY=key)
+    with ServerProcess(
+        [_chatwait_api(), "--host", "127.0.0.1", "--port", str(port)], env=env, port=port
+    ) as process:
+        async with httpx.AsyncClient(base_url=process.url, timeout=20) as http:
+            health = (await http.get("/health")).json()
+            response = await http.get(
+                "/chat/streaming",
+                params={"message": secret_text},
+                headers={"X-Request-ID": "cli-req-1"},
+            )
+        logs = process.read_logs()
+
+    assert health["provider"] == "openai-compatible"
+    assert response.status_code == 200
+    assert "method=GET path=/chat/streaming status=200" in logs
+    assert "request_id=cli-req-1" in logs
+    assert secret_text not in logs, "query strings (user messages) must not be logged"
+    assert key not in logs
+
+
+async def test_console_script_without_configuration_runs_the_offline_model(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with ServerProcess(
+        [_chatwait_api(), "--port", str(port)], env=_clean_env(tmp_path), port=port
+    ) as process:
+        async with httpx.AsyncClient(base_url=process.url, timeout=20) as http:
+            health = (await http.get("/health")).json()
+            answer = (await http.post("/chat/wait", json={"message": "hello"})).json()
+
+    assert health["provider"] == "offline"
+    assert "offline" in answer["response"]

@@ -1,0 +1,96 @@
+"""Multi-turn history through the Agents SDK session, across both modes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from tests.support.sse import collect_sse
+from tests.support.upstream_emulator import Scenario, UpstreamEmulator
+from tests.support.waiting import eventually
+
+
+def _contents(messages: list[dict[str, object]]) -> list[tuple[object, object]]:
+    return [(m["role"], m["content"]) for m in messages if m["role"] != "system"]
+
+
+async def test_second_turn_sends_the_first_turn_upstream(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(text="Nice to meet you, Ada."), Scenario(text="You are Ada."))
+
+    first = await client.post("/chat/wait", json={"message": "I am Ada."})
+    conversation_id = first.json()["conversation_id"]
+    await client.post(
+        "/chat/wait", json={"message": "Who am I?", "conversation_id": conversation_id}
+    )
+
+    assert _contents(upstream.requests[-1].body["messages"]) == [
+        ("user", "I am Ada."),
+        ("assistant", "Nice to meet you, Ada."),
+        ("user", "Who am I?"),
+    ]
+
+
+async def test_streamed_turn_joins_the_history_of_a_waited_one(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(text="first answer"), Scenario(chunks=["second ", "answer"]))
+    await client.post("/chat/wait", json={"message": "one", "conversation_id": "mixed-conv"})
+
+    _, events = await collect_sse(
+        client,
+        "GET",
+        "/chat/streaming",
+        params={"message": "two", "conversation_id": "mixed-conv"},
+    )
+
+    assert events[0].json()["conversation_id"] == "mixed-conv"
+    assert events[-1].json()["conversation_id"] == "mixed-conv"
+    assert _contents(upstream.requests[-1].body["messages"]) == [
+        ("user", "one"),
+        ("assistant", "first answer"),
+        ("user", "two"),
+    ]
+
+
+async def test_new_conversation_gets_an_id_and_no_history(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    first = await client.post("/chat/wait", json={"message": "a"})
+    second = await client.post("/chat/wait", json={"message": "b"})
+
+    assert first.json()["conversation_id"] != second.json()["conversation_id"]
+    assert _contents(upstream.requests[-1].body["messages"]) == [("user", "b")]
+
+
+async def test_concurrent_turn_on_a_busy_conversation_is_refused_with_409(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(chunks=[f"s{i} " for i in range(20)], chunk_delay=0.05))
+    running = asyncio.create_task(
+        collect_sse(
+            client,
+            "GET",
+            "/chat/streaming",
+            params={"message": "long", "conversation_id": "busy-conv"},
+        )
+    )
+    await eventually(lambda: upstream.streams_started == 1, what="the first turn to start")
+
+    second = await client.post(
+        "/chat/wait", json={"message": "meanwhile", "conversation_id": "busy-conv"}
+    )
+    await running
+    third = await client.post(
+        "/chat/wait", json={"message": "after", "conversation_id": "busy-conv"}
+    )
+
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "conversation_busy"
+    assert third.status_code == 200
+    # History holds both completed turns and nothing of the refused one.
+    contents = _contents(upstream.requests[-1].body["messages"])
+    assert ("user", "meanwhile") not in contents
+    assert contents[0] == ("user", "long")
