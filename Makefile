@@ -32,7 +32,7 @@ lint: sync
 
 typecheck: sync
 	$(UV) run --frozen mypy
-	$(UV) run --frozen mypy tests
+	$(UV) run --frozen mypy tests benchmarks
 
 pytest: sync
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
