@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 
 from chatwait import __version__
 from chatwait.api import health
+from chatwait.api.docs import install_docs
 from chatwait.api.errors import install_error_handlers
 from chatwait.config import Settings
 from chatwait.deps import Services
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api/docs.py without a CDN
+        redoc_url=None,
         middleware=[
             Middleware(RequestContextMiddleware),
             cors_middleware(settings),
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health.router)
     app.include_router(chat.router)
 
