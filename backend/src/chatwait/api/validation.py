@@ -30,7 +30,7 @@ def ensure_message_length(message: str | None, limit: int, location: str = "body
         )
 
 
-def parse_last_event_id(value: int | float | str | None) -> int | None:
+def parse_last_event_id(value: bool | int | float | str | None) -> int | None:
     """The token index a client saw last; refuses anything but a non-negative integer."""
     if value is None:
         return None

@@ -74,7 +74,7 @@ class StreamRequest(BaseModel):
     stream_id: StreamId | None = None
     # Typed loosely on purpose: a bad value is answered with 400 invalid_last_event_id
     # (api/validation.py), like the Last-Event-ID header, not with a 422.
-    last_event_id: int | float | str | None = Field(
+    last_event_id: bool | int | float | str | None = Field(
         default=None,
         description="Resume after this token index (same as the Last-Event-ID header).",
     )
