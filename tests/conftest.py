@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from agents import set_tracing_disabled
 
 from tests.support.servers import ServerThread
 from tests.support.upstream_emulator import UpstreamEmulator
@@ -59,6 +60,12 @@ def _only_local_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket.socket, "connect_ex", guarded_connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_agents_tracing() -> None:
+    """Tests never export Agents SDK traces (there is nowhere to send them)."""
+    set_tracing_disabled(True)
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,14 @@ reads `os.environ`.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 GEMINI_BASE_URL = "https://generativelanguage.googleapis.com/v1beta/openai/"
 GEMINI_HOST = "generativelanguage.googleapis.com"
@@ -50,7 +51,12 @@ class Settings(BaseSettings):
     offline_token_delay_seconds: float = Field(default=0.04, ge=0, le=5)
 
     # --- HTTP ------------------------------------------------------------------------
-    cors_origins: list[str] = ["http://localhost:8001", "http://127.0.0.1:8001"]
+    # NoDecode: pydantic-settings would JSON-decode a list from the environment and
+    # fail on the comma-separated form that .env.example documents.
+    cors_origins: Annotated[list[str], NoDecode] = [
+        "http://localhost:8001",
+        "http://127.0.0.1:8001",
+    ]
     max_message_chars: int = Field(default=16_000, gt=0)
     max_body_bytes: int = Field(default=64 * 1024, gt=0)
 
@@ -73,8 +79,10 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        # Accept "a,b" as well as JSON lists, so .env files stay readable.
-        if isinstance(value, str) and not value.strip().startswith("["):
+        # Accept "a,b" as well as a JSON list, so .env files stay readable.
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 

@@ -1,0 +1,97 @@
+"""Input checks that schemas cannot express: Last-Event-ID, message length, media type."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+from starlette.requests import Request
+
+from chatwait.api.validation import (
+    ensure_message_length,
+    parse_last_event_id,
+    require_json_body,
+)
+from chatwait.exceptions import InvalidLastEventId, UnsupportedMediaType, ValidationFailed
+from chatwait.schemas.chat import ChatRequest, StreamRequest
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", 0), ("41", 41), (41, 41), (None, None)])
+def test_last_event_id_accepts_non_negative_integers(
+    value: int | str | None, expected: int | None
+) -> None:
+    assert parse_last_event_id(value) == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "1.5", " 1", "+1", "", True, -1, 1.0, 2**60])
+def test_last_event_id_refuses_anything_else(value: object) -> None:
+    with pytest.raises(InvalidLastEventId):
+        parse_last_event_id(value)  # type: ignore[arg-type]
+
+
+def test_message_length_limit_is_inclusive() -> None:
+    ensure_message_length("x" * 10, 10)
+    with pytest.raises(ValidationFailed) as raised:
+        ensure_message_length("x" * 11, 10)
+
+    assert raised.value.details[0]["field"] == "message"
+
+
+def request_with(content_type: str | None) -> Request:
+    headers = [] if content_type is None else [(b"content-type", content_type.encode())]
+    return Request({"type": "http", "method": "POST", "headers": headers})
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "application/merge-patch+json"],
+)
+async def test_json_media_types_are_accepted(content_type: str) -> None:
+    await require_json_body(request_with(content_type))
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data", None])
+async def test_other_media_types_are_refused(content_type: str | None) -> None:
+    with pytest.raises(UnsupportedMediaType):
+        await require_json_body(request_with(content_type))
+
+
+@pytest.mark.parametrize("message", ["", "   ", "\n\t"])
+def test_chat_request_refuses_blank_messages(message: str) -> None:
+    with pytest.raises(ValidationError, match="blank"):
+        ChatRequest(message=message)
+
+
+@pytest.mark.parametrize("message", [5, None, ["a"], {"text": "a"}])
+def test_chat_request_refuses_non_string_messages(message: object) -> None:
+    with pytest.raises(ValidationError):
+        ChatRequest.model_validate({"message": message})
+
+
+@pytest.mark.parametrize(("length", "valid"), [(0, False), (1, True), (128, True), (129, False)])
+def test_conversation_id_length_bounds(length: int, valid: bool) -> None:
+    body = {"message": "x", "conversation_id": "c" * length}
+    if valid:
+        assert ChatRequest.model_validate(body).conversation_id == "c" * length
+    else:
+        with pytest.raises(ValidationError):
+            ChatRequest.model_validate(body)
+
+
+@pytest.mark.parametrize(
+    ("stream_id", "valid"),
+    [
+        ("abcdefgh", True),
+        ("abc-DEF_123", True),
+        ("s" * 128, True),
+        ("short", False),
+        ("s" * 129, False),
+        ("has space1", False),
+        ("ünïcode-id", False),
+    ],
+)
+def test_stream_id_charset_and_length(stream_id: str, valid: bool) -> None:
+    if valid:
+        assert StreamRequest(stream_id=stream_id).stream_id == stream_id
+    else:
+        with pytest.raises(ValidationError):
+            StreamRequest(stream_id=stream_id)
