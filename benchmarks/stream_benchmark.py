@@ -22,7 +22,6 @@ import asyncio
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
 import tempfile
@@ -34,7 +33,12 @@ from typing import Any
 import httpx
 
 from chatwait import __version__
-from tests.support.servers import ServerProcess, free_port
+from tests.support.servers import (
+    ServerProcess,
+    api_environment,
+    chatwait_api_command,
+    free_port,
+)
 from tests.support.sse import iter_sse
 
 
@@ -205,9 +209,6 @@ def run(args: argparse.Namespace) -> Report:
             "resume_requests": args.resume_requests,
         },
     )
-    api_script = shutil.which("chatwait-api")
-    if api_script is None:
-        raise SystemExit("chatwait-api is not installed: run `make bench`")
     upstream_port, api_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         upstream = ServerProcess(
@@ -223,20 +224,17 @@ def run(args: argparse.Namespace) -> Report:
             port=upstream_port,
             health_path="/v1/models",
         )
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("GEMINI_", "LLM_", "OPENAI_"))
-        }
-        env.update(
+        env = api_environment(
+            Path(tmp),
             LLM_BASE_URL=f"http://127.0.0.1:{upstream_port}/v1",
             LLM_API_KEY="bench-key",
             LLM_MODEL="emulated-model",
-            SESSION_STORE_URL=f"sqlite:///{Path(tmp) / 'bench.db'}",
             LOG_LEVEL="WARNING",
         )
         api = ServerProcess(
-            [api_script, "--host", "127.0.0.1", "--port", str(api_port)], port=api_port, env=env
+            chatwait_api_command("--host", "127.0.0.1", "--port", str(api_port)),
+            port=api_port,
+            env=env,
         )
         with upstream, api:
             asyncio.run(_measure(api.url, args, report))

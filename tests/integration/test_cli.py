@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import httpx
 
-from tests.support.servers import ServerProcess, free_port
-
-
-def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("GEMINI_", "LLM_", "OPENAI_"))
-    }
-    env.update(
-        SESSION_STORE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
-        OFFLINE_TOKEN_DELAY_SECONDS="0",
-        **extra,
-    )
-    return env
-
-
-def _chatwait_api() -> str:
-    path = shutil.which("chatwait-api")
-    assert path, "chatwait-api console script is not installed in this environment"
-    return path
+from tests.support.servers import (
+    ServerProcess,
+    api_environment,
+    chatwait_api_command,
+    free_port,
+)
 
 
 async def test_console_script_serves_the_api_and_logs_one_line_per_request(
@@ -37,9 +20,11 @@ async def test_console_script_serves_the_api_and_logs_one_line_per_request(
     port = free_port()
     secret_text = "my-private-question-42"
     key = "sk-cli-SECRET-9a8b7c"
-    env = _clean_env(tmp_path, LLM_BASE_URL=upstream_base_url, LLM_API_KEY=key)
+    env = api_environment(
+        tmp_path, LLM_BASE_URL=upstream_base_url, LLM_API_KEY=key, OFFLINE_TOKEN_DELAY_SECONDS="0"
+    )
     with ServerProcess(
-        [_chatwait_api(), "--host", "127.0.0.1", "--port", str(port)], env=env, port=port
+        chatwait_api_command("--host", "127.0.0.1", "--port", str(port)), env=env, port=port
     ) as process:
         async with httpx.AsyncClient(base_url=process.url, timeout=20) as http:
             health = (await http.get("/health")).json()
@@ -63,7 +48,9 @@ async def test_console_script_without_configuration_runs_the_offline_model(
 ) -> None:
     port = free_port()
     with ServerProcess(
-        [_chatwait_api(), "--port", str(port)], env=_clean_env(tmp_path), port=port
+        chatwait_api_command("--port", str(port)),
+        env=api_environment(tmp_path, OFFLINE_TOKEN_DELAY_SECONDS="0"),
+        port=port,
     ) as process:
         async with httpx.AsyncClient(base_url=process.url, timeout=20) as http:
             health = (await http.get("/health")).json()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -32,6 +33,27 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def api_environment(data_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment for a `chatwait-api` child process: this one's, minus any model
+    configuration a developer has exported, plus a private SQLite file and `settings`."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("GEMINI_", "LLM_", "OPENAI_"))
+    }
+    env["SESSION_STORE_URL"] = f"sqlite:///{data_dir / 'sessions.db'}"
+    env.update(settings)
+    return env
+
+
+def chatwait_api_command(*args: str) -> list[str]:
+    """`chatwait-api` with `args`, from the environment the tests run in."""
+    path = shutil.which("chatwait-api")
+    if path is None:
+        raise RuntimeError("the chatwait-api console script is not installed: run `make test`")
+    return [path, *args]
 
 
 class ServerThread:
