@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from agents import set_tracing_disabled
 
+from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerThread
 from tests.support.upstream_emulator import UpstreamEmulator
 
@@ -86,3 +87,23 @@ def upstream(upstream_server: tuple[ServerThread, UpstreamEmulator]) -> Upstream
 @pytest.fixture
 def upstream_base_url(upstream_server: tuple[ServerThread, UpstreamEmulator]) -> str:
     return f"{upstream_server[0].url}/v1"
+
+
+@pytest.fixture(scope="session")
+def redis_server_session() -> Iterator[RedisServer]:
+    try:
+        server = RedisServer()
+    except RuntimeError as missing:
+        pytest.fail(str(missing))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_server(redis_server_session: RedisServer) -> Iterator[RedisServer]:
+    """A running, empty Redis; a test that stopped it gets it started again afterwards."""
+    redis_server_session.flush()
+    yield redis_server_session
+    if not redis_server_session.running:
+        redis_server_session.start()

@@ -19,10 +19,10 @@ from chatwait.deps import Services
 from chatwait.middleware.body_limit import BodyLimitMiddleware
 from chatwait.middleware.cors import cors_middleware
 from chatwait.middleware.request_context import RequestContextMiddleware
-from chatwait.routers import chat
+from chatwait.routers import chat, conversations
 from chatwait.schemas.openapi import sse_payload_schemas
 from chatwait.services.chat_agent import ChatAgentService
-from chatwait.services.conversations import ConversationStore
+from chatwait.services.conversations import create_conversation_store
 from chatwait.services.llm_service import build_model
 from chatwait.services.streaming_service import StreamingService
 from chatwait.streams.lifecycle import StreamSupervisor
@@ -36,6 +36,7 @@ OpenAI-compatible endpoint, or an offline demo model).
 * `GET`/`POST /chat/streaming` streams tokens as Server-Sent Events whose ids are token
   indexes; reconnect with the same `stream_id` and `Last-Event-ID` to resume exactly
   where you stopped, without a second model call.
+* `GET`/`DELETE /conversations/{id}` reads or deletes a conversation's history.
 
 Every error is `{"error": {"code", "message", "request_id", "details"?}}`.
 """
@@ -43,23 +44,23 @@ Every error is `{"error": {"code", "message", "request_id", "details"?}}`.
 
 async def build_services(settings: Settings) -> Services:
     model = build_model(settings)
-    conversations = ConversationStore(settings.sqlite_session_path)
-    await conversations.open()
+    conversation_store = create_conversation_store(settings)
+    await conversation_store.open()
     stream_store = create_stream_store(settings.stream_store_url, settings.stream_ttl_seconds)
     supervisor = StreamSupervisor(
         stream_store,
         abandon_seconds=settings.stream_abandon_seconds,
         producer_lease_seconds=settings.stream_producer_lease_seconds,
     )
-    chat_service = ChatAgentService(settings, model, conversations)
+    chat_service = ChatAgentService(settings, model, conversation_store)
     return Services(
         settings=settings,
         model=model,
-        conversations=conversations,
+        conversations=conversation_store,
         stream_store=stream_store,
         supervisor=supervisor,
         chat=chat_service,
-        streaming=StreamingService(settings, chat_service, conversations, supervisor),
+        streaming=StreamingService(settings, chat_service, conversation_store, supervisor),
     )
 
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_docs(app)
     app.include_router(health.router)
     app.include_router(chat.router)
+    app.include_router(conversations.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

@@ -47,7 +47,12 @@ def get_streaming(request: Request) -> StreamingService:
     return get_services(request).streaming
 
 
+def get_conversations(request: Request) -> ConversationStore:
+    return get_services(request).conversations
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ChatServiceDep = Annotated[ChatAgentService, Depends(get_chat)]
 StreamingServiceDep = Annotated[StreamingService, Depends(get_streaming)]
+ConversationStoreDep = Annotated[ConversationStore, Depends(get_conversations)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
@@ -113,3 +113,29 @@ class StreamQuery(StreamRequest):
     """Query parameters of `GET /chat/streaming`: unknown parameters (cache busters) pass."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+class ChatMessage(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class ConversationHistory(BaseModel):
+    """Body of `GET /conversations/{conversation_id}`."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "conversation_id": "demo-1",
+                    "messages": [
+                        {"role": "user", "content": "I am Ada."},
+                        {"role": "assistant", "content": "Nice to meet you, Ada."},
+                    ],
+                }
+            ]
+        }
+    )
+
+    conversation_id: str
+    messages: list[ChatMessage]

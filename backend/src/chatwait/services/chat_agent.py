@@ -54,7 +54,9 @@ class AgentStreamedRun:
                 ):
                     yield event.data.delta
         except Exception as error:
-            raise translate_upstream_error(error) from error
+            raise self._conversations.store_error(error) or translate_upstream_error(
+                error
+            ) from error
 
     def final_text(self) -> str | None:
         output = self._result.final_output
@@ -97,7 +99,9 @@ class ChatAgentService:
         try:
             result = await Runner.run(self._agent, message, session=session)
         except Exception as error:
-            raise translate_upstream_error(error) from error
+            raise self._conversations.store_error(error) or translate_upstream_error(
+                error
+            ) from error
         finally:
             self._conversations.close_session(session)
             await lease.release()

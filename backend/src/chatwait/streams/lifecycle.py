@@ -189,9 +189,11 @@ class StreamSupervisor:
                 this_task.uncancel()
             outcome = error_outcome(reason, len(tokens))
         except ChatWaitError as error:
+            run.cancel()  # e.g. the store failed: stop the model too
             outcome = error_outcome(error, len(tokens))
         except Exception:
             logger.exception("stream %s failed", stream_id)
+            run.cancel()
             outcome = error_outcome(InternalError(), len(tokens))
         finally:
             watcher.cancel()
@@ -203,29 +205,44 @@ class StreamSupervisor:
             await run.aclose()
 
     async def _watch(self, stream_id: str, producer: asyncio.Task[None]) -> None:
-        """Renew the producer's lease; cancel it on request or when nobody watches."""
-        cancel_requested = asyncio.create_task(self._store.wait_cancel_requested(stream_id))
-        check_every = self._heartbeat_seconds
+        """Renew the producer's lease; cancel it on request or when nobody watches.
+
+        A store outage does not end the watch: it retries every heartbeat, so the lease
+        and the cancel subscription come back with the store.
+        """
+        cancel_requested: asyncio.Task[None] | None = None
+        reason: ChatWaitError | None = None
         try:
-            while True:
-                await self._store.heartbeat_producer(stream_id)
-                done, _ = await asyncio.wait({cancel_requested}, timeout=check_every)
-                if done:
-                    cancel_requested.result()  # surface store errors in the log
-                    reason: ChatWaitError = StreamCancelled()
-                    break
-                last_viewed = await self._store.last_viewed(stream_id)
-                if last_viewed is not None and time.time() - last_viewed > self._abandon_seconds:
-                    reason = StreamCancelled(
-                        f"Nobody watched this stream for {self._abandon_seconds:g} s, "
-                        "so its run was cancelled."
+            while reason is None:
+                if cancel_requested is None or cancel_requested.done():
+                    cancel_requested = asyncio.create_task(
+                        self._store.wait_cancel_requested(stream_id)
                     )
-                    break
-        except ChatWaitError:
-            logger.warning("stream %s: watcher lost the store", stream_id)
-            return
+                try:
+                    await self._store.heartbeat_producer(stream_id)
+                    done, _ = await asyncio.wait(
+                        {cancel_requested}, timeout=self._heartbeat_seconds
+                    )
+                    if done and cancel_requested.exception() is None:
+                        reason = StreamCancelled()
+                    elif done:
+                        logger.warning("stream %s: cancel subscription failed, retrying", stream_id)
+                        await asyncio.sleep(self._heartbeat_seconds)
+                    elif await self._abandoned(stream_id):
+                        reason = StreamCancelled(
+                            f"Nobody watched this stream for {self._abandon_seconds:g} s, "
+                            "so its run was cancelled."
+                        )
+                except ChatWaitError:
+                    logger.warning("stream %s: store unavailable, watcher retrying", stream_id)
+                    await asyncio.sleep(self._heartbeat_seconds)
         finally:
-            cancel_requested.cancel()
+            if cancel_requested is not None:
+                cancel_requested.cancel()
         logger.info("stream %s: stopping run (%s)", stream_id, reason.message)
         self._stop_reasons[stream_id] = reason
         producer.cancel()
+
+    async def _abandoned(self, stream_id: str) -> bool:
+        last_viewed = await self._store.last_viewed(stream_id)
+        return last_viewed is not None and time.time() - last_viewed > self._abandon_seconds

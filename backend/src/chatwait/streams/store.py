@@ -87,4 +87,8 @@ def create_stream_store(url: str, ttl_seconds: float) -> StreamStore:
         from chatwait.streams.memory import MemoryStreamStore
 
         return MemoryStreamStore(ttl_seconds=ttl_seconds)
+    if url.startswith(("redis://", "rediss://")):
+        from chatwait.streams.redis import RedisStreamStore
+
+        return RedisStreamStore(url, ttl_seconds=ttl_seconds)
     raise ValueError(f"unsupported STREAM_STORE_URL scheme: {url.split('://', 1)[0]}")

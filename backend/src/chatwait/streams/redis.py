@@ -1,0 +1,222 @@
+"""The Redis stream store: token logs shared by every worker and instance.
+
+Layout, per stream (prefix `chatwait:stream:{id}:`):
+
+    meta       StreamMeta JSON, SET NX: the atomic claim of the stream_id
+    log        a Redis Stream; token i is entry id `{i+1}-0`, field `t`; once the
+               outcome is written, one more entry (field `o`) marks the end
+    outcome    StreamOutcome JSON, SET NX: the first outcome wins
+    viewed     viewer heartbeat (time.time() of the viewer's process)
+    producer   producer lease (time.time() of the producer's process)
+    cancel     cancel flag; `request_cancel` also PUBLISHes on channel `…:cancel`
+
+Explicit entry ids make "token index k" an entry id, so any worker resumes from any
+index with one XRANGE, and viewers wait for the next entry with XREAD BLOCK — no
+polling. Heartbeats are wall-clock times written by the process that sends them:
+workers on several machines need synchronised clocks (NTP), as leases always do.
+
+Keys of an unfinished stream expire after STREAM_TTL_SECONDS + MAX_RUN_SECONDS, so a
+producer lost with its machine leaks nothing; `finish` shortens that to the TTL.
+Every Redis failure is raised as StoreUnavailable (503 `store_unavailable`): clients
+time out after a second or two and never retry on their own, so requests fail fast
+while Redis is down, and the next command reconnects once it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+from redis.retry import Retry
+
+from chatwait.exceptions import StoreUnavailable, StreamNotFound
+from chatwait.models.stream import StreamMeta, StreamOutcome, StreamRead
+from chatwait.streams.store import StreamStore
+
+T = TypeVar("T")
+
+# The longest a run may take before its keys expire unfinished.
+MAX_RUN_SECONDS = 3600
+# Client timeouts: fail fast on a dead Redis. Blocking reads wait up to the viewer
+# heartbeat (5 s), so their connection may stay silent a little longer.
+CONNECT_TIMEOUT_SECONDS = 1.0
+COMMAND_TIMEOUT_SECONDS = 2.0
+BLOCKING_TIMEOUT_SECONDS = 10.0
+
+
+def redis_client(url: str, *, socket_timeout: float = COMMAND_TIMEOUT_SECONDS) -> Redis:
+    """A client that fails fast and never retries by itself (shared by both stores)."""
+    client: Redis = Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+        socket_timeout=socket_timeout,
+        retry=Retry(NoBackoff(), retries=0),
+        health_check_interval=10,
+    )
+    return client
+
+
+async def guarded[T](awaitable: Awaitable[T]) -> T:
+    """Await a Redis call, turning every Redis failure into StoreUnavailable."""
+    try:
+        return await awaitable
+    except (RedisError, OSError) as error:
+        raise StoreUnavailable() from error
+
+
+class RedisStreamStore(StreamStore):
+    """StreamStore on Redis (STREAM_STORE_URL=redis://host:port/db)."""
+
+    def __init__(self, url: str, ttl_seconds: float) -> None:
+        self._redis = redis_client(url)
+        self._blocking = redis_client(url, socket_timeout=BLOCKING_TIMEOUT_SECONDS)
+        self._ttl = max(1, round(ttl_seconds))
+        self._unfinished_ttl = self._ttl + MAX_RUN_SECONDS
+
+    @staticmethod
+    def _key(stream_id: str, part: str) -> str:
+        return f"chatwait:stream:{stream_id}:{part}"
+
+    def _keys(self, stream_id: str) -> list[str]:
+        parts = ("meta", "log", "outcome", "viewed", "producer", "cancel")
+        return [self._key(stream_id, part) for part in parts]
+
+    async def create(self, meta: StreamMeta) -> bool:
+        now = str(time.time())
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(
+                self._key(meta.stream_id, "meta"),
+                meta.model_dump_json(),
+                nx=True,
+                ex=self._unfinished_ttl,
+            )
+            pipe.set(self._key(meta.stream_id, "viewed"), now, ex=self._unfinished_ttl)
+            pipe.set(self._key(meta.stream_id, "producer"), now, ex=self._unfinished_ttl)
+            claimed, *_ = await guarded(pipe.execute())
+        return bool(claimed)
+
+    async def get_meta(self, stream_id: str) -> StreamMeta | None:
+        raw = await guarded(self._redis.get(self._key(stream_id, "meta")))
+        return StreamMeta.model_validate_json(raw) if raw else None
+
+    async def append(self, stream_id: str, index: int, text: str) -> None:
+        log = self._key(stream_id, "log")
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xadd(log, {"t": text}, id=f"{index + 1}-0")
+            if index == 0:
+                pipe.expire(log, self._unfinished_ttl)
+            await guarded(pipe.execute())
+
+    async def finish(self, stream_id: str, outcome: StreamOutcome) -> None:
+        won = await guarded(
+            self._redis.set(
+                self._key(stream_id, "outcome"), outcome.model_dump_json(), nx=True, ex=self._ttl
+            )
+        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            if won:
+                # The end marker wakes blocked viewers; its auto id sorts after every token.
+                pipe.xadd(self._key(stream_id, "log"), {"o": "1"})
+            for key in self._keys(stream_id):
+                pipe.expire(key, self._ttl)
+            await guarded(pipe.execute())
+
+    async def read(self, stream_id: str, start: int, wait_seconds: float) -> StreamRead:
+        log = self._key(stream_id, "log")
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.exists(self._key(stream_id, "meta"))
+            pipe.xrange(log, min=f"{start + 1}-0", max="+")
+            exists, entries = await guarded(pipe.execute())
+        if not exists:
+            raise StreamNotFound()
+        if not entries and wait_seconds > 0:
+            block_ms = max(1, round(wait_seconds * 1000))
+            found: Any = await guarded(
+                self._blocking.xread({log: f"{start}-0"}, block=block_ms)  # ids after start-0
+            )
+            # RESP2 answers [[key, entries]], RESP3 {key: [entries]}.
+            if isinstance(found, dict):
+                entries = next(iter(found.get(log, [])), [])
+            else:
+                entries = found[0][1] if found else []
+        return await self._to_read(stream_id, entries)
+
+    async def _to_read(self, stream_id: str, entries: list[Any]) -> StreamRead:
+        tokens: list[str] = []
+        for _entry_id, fields in entries:
+            if "o" in fields:
+                raw = await guarded(self._redis.get(self._key(stream_id, "outcome")))
+                if raw is None:  # expired between the two calls
+                    raise StreamNotFound()
+                return StreamRead(tokens=tokens, outcome=StreamOutcome.model_validate_json(raw))
+            tokens.append(fields["t"])
+        return StreamRead(tokens=tokens)
+
+    async def touch_viewer(self, stream_id: str) -> None:
+        await guarded(
+            self._redis.set(
+                self._key(stream_id, "viewed"), str(time.time()), ex=self._unfinished_ttl, xx=True
+            )
+        )
+
+    async def last_viewed(self, stream_id: str) -> float | None:
+        raw = await guarded(self._redis.get(self._key(stream_id, "viewed")))
+        return float(raw) if raw else None
+
+    async def heartbeat_producer(self, stream_id: str) -> None:
+        await guarded(
+            self._redis.set(
+                self._key(stream_id, "producer"), str(time.time()), ex=self._unfinished_ttl
+            )
+        )
+
+    async def last_producer_heartbeat(self, stream_id: str) -> float | None:
+        raw = await guarded(self._redis.get(self._key(stream_id, "producer")))
+        return float(raw) if raw else None
+
+    async def request_cancel(self, stream_id: str) -> None:
+        key = self._key(stream_id, "cancel")
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, "1", ex=self._unfinished_ttl)
+            pipe.publish(key, "cancel")
+            await guarded(pipe.execute())
+
+    async def wait_cancel_requested(self, stream_id: str) -> None:
+        key = self._key(stream_id, "cancel")
+        # One subscription per running producer: it lives as long as its run.
+        pubsub = self._blocking.pubsub()
+        try:
+            await guarded(pubsub.subscribe(key))
+            # Subscribe first, then check the flag: a request between the two is seen.
+            if await guarded(self._redis.exists(key)):
+                return
+            while True:
+                message = await guarded(
+                    pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                )
+                if message is not None and message.get("type") == "message":
+                    return
+        finally:
+            await asyncio.shield(self._close_pubsub(pubsub))
+
+    @staticmethod
+    async def _close_pubsub(pubsub: Any) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await pubsub.aclose()
+
+    async def ping(self) -> None:
+        try:
+            await guarded(self._redis.ping())
+        except StoreUnavailable as error:
+            raise StoreUnavailable("The stream store (Redis) does not answer.") from error
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+        await self._blocking.aclose()
