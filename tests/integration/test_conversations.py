@@ -94,3 +94,69 @@ async def test_concurrent_turn_on_a_busy_conversation_is_refused_with_409(
     contents = _contents(upstream.requests[-1].body["messages"])
     assert ("user", "meanwhile") not in contents
     assert contents[0] == ("user", "long")
+
+
+async def test_get_conversation_returns_its_messages_in_order(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(text="Hello Ada."), Scenario(chunks=["You ", "are Ada."]))
+    await client.post("/chat/wait", json={"message": "I am Ada.", "conversation_id": "hist-1"})
+    await collect_sse(
+        client, "GET", "/chat/streaming", params={"message": "Who?", "conversation_id": "hist-1"}
+    )
+
+    response = await client.get("/conversations/hist-1")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "conversation_id": "hist-1",
+        "messages": [
+            {"role": "user", "content": "I am Ada."},
+            {"role": "assistant", "content": "Hello Ada."},
+            {"role": "user", "content": "Who?"},
+            {"role": "assistant", "content": "You are Ada."},
+        ],
+    }
+
+
+async def test_delete_conversation_forgets_it(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    await client.post("/chat/wait", json={"message": "remember me", "conversation_id": "del-1"})
+
+    deleted = await client.delete("/conversations/del-1")
+    after = await client.get("/conversations/del-1")
+    again = await client.delete("/conversations/del-1")
+
+    assert deleted.status_code == 204
+    assert after.status_code == 404
+    assert after.json()["error"]["code"] == "conversation_not_found"
+    assert again.status_code == 404
+
+
+async def test_unknown_conversation_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get("/conversations/never-talked")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "conversation_not_found"
+
+
+async def test_deleting_a_busy_conversation_is_409(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(chunks=[f"s{i} " for i in range(20)], chunk_delay=0.05))
+    running = asyncio.create_task(
+        collect_sse(
+            client,
+            "GET",
+            "/chat/streaming",
+            params={"message": "long", "conversation_id": "busy-del"},
+        )
+    )
+    await eventually(lambda: upstream.streams_started == 1, what="the turn to start")
+
+    response = await client.delete("/conversations/busy-del")
+    await running
+
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conversation_busy"

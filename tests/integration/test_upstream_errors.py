@@ -91,7 +91,11 @@ async def test_auth_failure_says_check_the_key_without_echoing_it(
 async def test_stream_cut_midway_keeps_partial_tokens_then_upstream_error(
     client: httpx.AsyncClient, upstream: UpstreamEmulator
 ) -> None:
-    upstream.enqueue(Scenario(chunks=["one ", "two ", "three ", "four"], cut_after=2))
+    # The pause lets each delta reach the backend before the cut: a delta still in
+    # flight when the connection dies may be lost by the client, which is fine.
+    upstream.enqueue(
+        Scenario(chunks=["one ", "two ", "three ", "four"], cut_after=2, chunk_delay=0.1)
+    )
 
     _, events = await collect_sse(client, "GET", "/chat/streaming", params={"message": "hi"})
 

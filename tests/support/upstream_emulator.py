@@ -178,6 +178,9 @@ class UpstreamEmulator:
             yield _sse(_chunk(model, {"role": "assistant", "content": ""}))
             for sent, delta in enumerate(deltas):
                 if scenario.cut_after is not None and sent == scenario.cut_after:
+                    # The cut comes one chunk_delay after the last delta, like a real
+                    # connection dying between chunks.
+                    await asyncio.sleep(scenario.chunk_delay)
                     finished = True  # not the client's doing
                     raise _CutConnection("emulated connection cut")
                 if scenario.hang_after is not None and sent == scenario.hang_after:

@@ -77,8 +77,9 @@ class RedisStreamStore(StreamStore):
     def __init__(self, url: str, ttl_seconds: float) -> None:
         self._redis = redis_client(url)
         self._blocking = redis_client(url, socket_timeout=BLOCKING_TIMEOUT_SECONDS)
-        self._ttl = max(1, round(ttl_seconds))
-        self._unfinished_ttl = self._ttl + MAX_RUN_SECONDS
+        # Milliseconds: Redis honours sub-second TTLs with PX / PEXPIRE.
+        self._ttl = max(1, round(ttl_seconds * 1000))
+        self._unfinished_ttl = self._ttl + MAX_RUN_SECONDS * 1000
 
     @staticmethod
     def _key(stream_id: str, part: str) -> str:
@@ -95,10 +96,10 @@ class RedisStreamStore(StreamStore):
                 self._key(meta.stream_id, "meta"),
                 meta.model_dump_json(),
                 nx=True,
-                ex=self._unfinished_ttl,
+                px=self._unfinished_ttl,
             )
-            pipe.set(self._key(meta.stream_id, "viewed"), now, ex=self._unfinished_ttl)
-            pipe.set(self._key(meta.stream_id, "producer"), now, ex=self._unfinished_ttl)
+            pipe.set(self._key(meta.stream_id, "viewed"), now, px=self._unfinished_ttl)
+            pipe.set(self._key(meta.stream_id, "producer"), now, px=self._unfinished_ttl)
             claimed, *_ = await guarded(pipe.execute())
         return bool(claimed)
 
@@ -111,13 +112,13 @@ class RedisStreamStore(StreamStore):
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.xadd(log, {"t": text}, id=f"{index + 1}-0")
             if index == 0:
-                pipe.expire(log, self._unfinished_ttl)
+                pipe.pexpire(log, self._unfinished_ttl)
             await guarded(pipe.execute())
 
     async def finish(self, stream_id: str, outcome: StreamOutcome) -> None:
         won = await guarded(
             self._redis.set(
-                self._key(stream_id, "outcome"), outcome.model_dump_json(), nx=True, ex=self._ttl
+                self._key(stream_id, "outcome"), outcome.model_dump_json(), nx=True, px=self._ttl
             )
         )
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -125,7 +126,7 @@ class RedisStreamStore(StreamStore):
                 # The end marker wakes blocked viewers; its auto id sorts after every token.
                 pipe.xadd(self._key(stream_id, "log"), {"o": "1"})
             for key in self._keys(stream_id):
-                pipe.expire(key, self._ttl)
+                pipe.pexpire(key, self._ttl)
             await guarded(pipe.execute())
 
     async def read(self, stream_id: str, start: int, wait_seconds: float) -> StreamRead:
@@ -162,7 +163,7 @@ class RedisStreamStore(StreamStore):
     async def touch_viewer(self, stream_id: str) -> None:
         await guarded(
             self._redis.set(
-                self._key(stream_id, "viewed"), str(time.time()), ex=self._unfinished_ttl, xx=True
+                self._key(stream_id, "viewed"), str(time.time()), px=self._unfinished_ttl, xx=True
             )
         )
 
@@ -173,7 +174,7 @@ class RedisStreamStore(StreamStore):
     async def heartbeat_producer(self, stream_id: str) -> None:
         await guarded(
             self._redis.set(
-                self._key(stream_id, "producer"), str(time.time()), ex=self._unfinished_ttl
+                self._key(stream_id, "producer"), str(time.time()), px=self._unfinished_ttl
             )
         )
 
@@ -184,7 +185,7 @@ class RedisStreamStore(StreamStore):
     async def request_cancel(self, stream_id: str) -> None:
         key = self._key(stream_id, "cancel")
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, "1", ex=self._unfinished_ttl)
+            pipe.set(key, "1", px=self._unfinished_ttl)
             pipe.publish(key, "cancel")
             await guarded(pipe.execute())
 
