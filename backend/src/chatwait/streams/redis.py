@@ -18,8 +18,8 @@ workers on several machines need synchronised clocks (NTP), as leases always do.
 Keys of an unfinished stream expire after STREAM_TTL_SECONDS + MAX_RUN_SECONDS, so a
 producer lost with its machine leaks nothing; `finish` shortens that to the TTL.
 Every Redis failure is raised as StoreUnavailable (503 `store_unavailable`): clients
-time out after a second or two and never retry on their own, so requests fail fast
-while Redis is down, and the next command reconnects once it is back.
+time out after a second or two and retry once at most, so requests fail fast while
+Redis is down, and pooled connections reconnect by themselves once it is back.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from redis.retry import Retry
 
 from chatwait.exceptions import StoreUnavailable, StreamNotFound
 from chatwait.models.stream import StreamMeta, StreamOutcome, StreamRead
@@ -51,13 +51,15 @@ BLOCKING_TIMEOUT_SECONDS = 10.0
 
 
 def redis_client(url: str, *, socket_timeout: float = COMMAND_TIMEOUT_SECONDS) -> Redis:
-    """A client that fails fast and never retries by itself (shared by both stores)."""
+    """A client that fails fast (used by both Redis stores)."""
     client: Redis = Redis.from_url(
         url,
         decode_responses=True,
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         socket_timeout=socket_timeout,
-        retry=Retry(NoBackoff(), retries=0),
+        # One immediate retry: after Redis restarts, each pooled connection fails once
+        # before it reconnects; a Redis that is really down still fails within seconds.
+        retry=Retry(NoBackoff(), retries=1),
         health_check_interval=10,
     )
     return client
