@@ -18,7 +18,7 @@ API_PORT ?= 8000
 help:
 	@echo "make run    - start ChatWait (offline demo model unless a key is configured)"
 	@echo "make test   - lint, format check, type check and every test"
-	@echo "make bench  - streaming benchmark, report under reports/"
+	@echo "make bench  - streaming and Redis memory benchmarks, reports under reports/"
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -49,8 +49,9 @@ pytest: sync test-deps
 
 test: lint typecheck pytest
 
-bench: sync
+bench: sync test-deps
 	$(UV) run --frozen python -m benchmarks.stream_benchmark
+	$(UV) run --frozen python -m benchmarks.redis_memory
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache reports
