@@ -39,6 +39,7 @@ def test_openapi_documents_every_endpoint(api: httpx.Client) -> None:
     assert set(paths["/chat/wait"]) == {"post"}
     assert set(paths["/chat/streaming"]) == {"get", "post"}
     assert set(paths["/chat/streaming/{stream_id}"]) == {"delete"}
+    assert set(paths["/conversations/{conversation_id}"]) == {"get", "delete"}
     assert "get" in paths["/health"]
     assert "get" in paths["/health/ready"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 import uvicorn
@@ -40,6 +41,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"chatwait-api: invalid configuration: {problems}", file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(settings)
+    if args.workers > 1 and settings.stream_store_url.startswith("memory://"):
+        logging.getLogger("chatwait").warning(
+            "--workers %d with STREAM_STORE_URL=memory://: each worker keeps its own "
+            "streams, so a resume can miss its stream; set STREAM_STORE_URL and "
+            "SESSION_STORE_URL to redis://…",
+            args.workers,
+        )
     uvicorn.run(
         "chatwait.cli:app_factory",
         factory=True,
