@@ -11,6 +11,23 @@ from tests.support.upstream_emulator import Scenario, UpstreamEmulator
 from tests.support.waiting import eventually
 
 
+async def start_long_turn(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator, conversation_id: str
+) -> asyncio.Task[object]:
+    """A streamed turn of `conversation_id` that is running (~1 s) when this returns."""
+    upstream.enqueue(Scenario(chunks=[f"s{i} " for i in range(20)], chunk_delay=0.05))
+    running: asyncio.Task[object] = asyncio.create_task(
+        collect_sse(
+            client,
+            "GET",
+            "/chat/streaming",
+            params={"message": "long", "conversation_id": conversation_id},
+        )
+    )
+    await eventually(lambda: upstream.streams_started == 1, what="the long turn to start")
+    return running
+
+
 def _contents(messages: list[dict[str, object]]) -> list[tuple[object, object]]:
     return [(m["role"], m["content"]) for m in messages if m["role"] != "system"]
 
@@ -68,16 +85,7 @@ async def test_new_conversation_gets_an_id_and_no_history(
 async def test_concurrent_turn_on_a_busy_conversation_is_refused_with_409(
     client: httpx.AsyncClient, upstream: UpstreamEmulator
 ) -> None:
-    upstream.enqueue(Scenario(chunks=[f"s{i} " for i in range(20)], chunk_delay=0.05))
-    running = asyncio.create_task(
-        collect_sse(
-            client,
-            "GET",
-            "/chat/streaming",
-            params={"message": "long", "conversation_id": "busy-conv"},
-        )
-    )
-    await eventually(lambda: upstream.streams_started == 1, what="the first turn to start")
+    running = await start_long_turn(client, upstream, "busy-conv")
 
     second = await client.post(
         "/chat/wait", json={"message": "meanwhile", "conversation_id": "busy-conv"}
@@ -144,16 +152,7 @@ async def test_unknown_conversation_is_404(client: httpx.AsyncClient) -> None:
 async def test_deleting_a_busy_conversation_is_409(
     client: httpx.AsyncClient, upstream: UpstreamEmulator
 ) -> None:
-    upstream.enqueue(Scenario(chunks=[f"s{i} " for i in range(20)], chunk_delay=0.05))
-    running = asyncio.create_task(
-        collect_sse(
-            client,
-            "GET",
-            "/chat/streaming",
-            params={"message": "long", "conversation_id": "busy-del"},
-        )
-    )
-    await eventually(lambda: upstream.streams_started == 1, what="the turn to start")
+    running = await start_long_turn(client, upstream, "busy-del")
 
     response = await client.delete("/conversations/busy-del")
     await running

@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, ConversationBusy, StoreUnavailable
+from chatwait.models.chat import message_text
 from chatwait.streams.redis import guarded, redis_client
 
 # A Redis lease outlives a crashed worker by at most this long; the holder renews it.
@@ -37,14 +38,6 @@ REDIS_LEASE_SECONDS = 30
 
 def new_conversation_id() -> str:
     return "conv_" + secrets.token_urlsafe(16)
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
 
 
 def chat_messages(items: list[Any]) -> list[dict[str, str]]:
@@ -56,7 +49,9 @@ def chat_messages(items: list[Any]) -> list[dict[str, str]]:
             and item.get("role") in ("user", "assistant")
             and item.get("type", "message") == "message"
         ):
-            messages.append({"role": str(item["role"]), "content": _text(item.get("content"))})
+            messages.append(
+                {"role": str(item["role"]), "content": message_text(item.get("content"))}
+            )
     return messages
 
 

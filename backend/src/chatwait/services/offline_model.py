@@ -27,23 +27,17 @@ from openai.types.responses import (
 )
 from openai.types.responses.response_usage import InputTokensDetails, OutputTokensDetails
 
+from chatwait.models.chat import message_text
+
 OFFLINE_MODEL_NAME = "offline-demo"
 _QUOTE_LIMIT = 300
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return ""
 
 
 def _user_messages(input: str | list[TResponseInputItem]) -> list[str]:
     if isinstance(input, str):
         return [input]
     return [
-        _text_of(item.get("content"))
+        message_text(item.get("content"))
         for item in input
         if isinstance(item, dict) and item.get("role") == "user"
     ]
