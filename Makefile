@@ -40,9 +40,13 @@ typecheck: sync
 # Real services the tests start themselves: a missing one is installed here, and a
 # test that still cannot find it fails (never skips).
 test-deps:
-	@command -v redis-server >/dev/null || { \
-		echo "installing redis-server (Debian package)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 pytest: sync test-deps
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
