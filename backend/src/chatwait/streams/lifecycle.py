@@ -197,6 +197,8 @@ class StreamSupervisor:
             outcome = error_outcome(InternalError(), len(tokens))
         finally:
             watcher.cancel()
+            # A reason set while the run was already ending is no longer needed.
+            self._stop_reasons.pop(stream_id, None)
         try:
             await self._store.finish(stream_id, outcome)
         except ChatWaitError:

@@ -92,18 +92,24 @@ class RedisStreamStore(StreamStore):
         return [self._key(stream_id, part) for part in parts]
 
     async def create(self, meta: StreamMeta) -> bool:
-        now = str(time.time())
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(
+        claimed = await guarded(
+            self._redis.set(
                 self._key(meta.stream_id, "meta"),
                 meta.model_dump_json(),
                 nx=True,
                 px=self._unfinished_ttl,
             )
+        )
+        if not claimed:
+            # Leave the heartbeats of the existing stream alone: refreshing them would
+            # hide a dead producer for another lease period.
+            return False
+        now = str(time.time())
+        async with self._redis.pipeline(transaction=False) as pipe:
             pipe.set(self._key(meta.stream_id, "viewed"), now, px=self._unfinished_ttl)
             pipe.set(self._key(meta.stream_id, "producer"), now, px=self._unfinished_ttl)
-            claimed, *_ = await guarded(pipe.execute())
-        return bool(claimed)
+            await guarded(pipe.execute())
+        return True
 
     async def get_meta(self, stream_id: str) -> StreamMeta | None:
         raw = await guarded(self._redis.get(self._key(stream_id, "meta")))
