@@ -6,6 +6,7 @@ tests run in parallel with anything else on the machine.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import shutil
@@ -56,7 +57,29 @@ def chatwait_api_command(*args: str) -> list[str]:
     return [path, *args]
 
 
-class ServerThread:
+class _Server(abc.ABC):
+    """A server a test starts and stops, usable as a context manager."""
+
+    @abc.abstractmethod
+    def start(self) -> None: ...
+
+    @abc.abstractmethod
+    def stop(self) -> None: ...
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class ServerThread(_Server):
     """Serve `app` with uvicorn in a daemon thread on a free loopback port."""
 
     def __init__(self, app: ASGIApp, *, port: int | None = None) -> None:
@@ -91,20 +114,8 @@ class ServerThread:
         self._thread.join(timeout=10)
         self._socket.close()
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-
-class ServerProcess:
+class ServerProcess(_Server):
     """Run a server command as a child process and wait until `/health` answers."""
 
     def __init__(
@@ -190,16 +201,12 @@ class ServerProcess:
         self._log.flush()
         return Path(self._log.name).read_text(encoding="utf-8", errors="replace")
 
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.stop()
+        super().__exit__(exc_type, exc, traceback)
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
