@@ -159,3 +159,33 @@ async def test_deleting_a_busy_conversation_is_409(
 
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "conversation_busy"
+
+
+async def test_cancelled_turn_keeps_the_question_without_an_answer(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    """The SDK saves the user's message when a turn starts; a cancelled turn adds no answer.
+
+    The next turn therefore shows the model both questions, which is what a person who
+    pressed stop and asked again expects; partial answers are not kept in history.
+    """
+    upstream.enqueue(Scenario(chunks=[f"w{i} " for i in range(100)], chunk_delay=0.05))
+    await collect_sse(
+        client,
+        "GET",
+        "/chat/streaming",
+        params={"message": "first", "stream_id": "hist-cancel", "conversation_id": "hc"},
+        stop_after=3,
+    )
+    await client.delete("/chat/streaming/hist-cancel")
+    await eventually(lambda: upstream.streams_closed_by_client == 1, what="the cancel")
+
+    history = (await client.get("/conversations/hc")).json()["messages"]
+    upstream.enqueue(Scenario(text="second answer"))
+    await client.post("/chat/wait", json={"message": "second", "conversation_id": "hc"})
+
+    assert history == [{"role": "user", "content": "first"}]
+    assert _contents(upstream.requests[-1].body["messages"]) == [
+        ("user", "first"),
+        ("user", "second"),
+    ]
