@@ -74,6 +74,17 @@ async def test_rate_limit_forwards_retry_after(
     assert response.json()["error"]["details"] == {"retry_after": "7"}
 
 
+async def test_rate_limit_in_a_stream_carries_retry_after_in_the_error_event(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(status=429, retry_after="7"))
+
+    _, events = await collect_sse(client, "GET", "/chat/streaming", params={"message": "hi"})
+
+    assert events[-1].event == "error"
+    assert events[-1].json()["retry_after"] == "7"
+
+
 async def test_auth_failure_says_check_the_key_without_echoing_it(
     client: httpx.AsyncClient, upstream: UpstreamEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:

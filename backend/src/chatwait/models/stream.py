@@ -32,6 +32,8 @@ class StreamOutcome(BaseModel):
     error_code: str | None = None
     error_message: str | None = None
     retryable: bool = False
+    # The provider's Retry-After (seconds) when the error is a rate limit.
+    retry_after: str | None = None
 
 
 class StreamRead(BaseModel):

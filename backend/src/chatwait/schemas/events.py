@@ -38,3 +38,5 @@ class ErrorEvent(BaseModel):
     code: str
     message: str
     retryable: bool
+    # Seconds to wait, as the model provider said (Retry-After), for `upstream_rate_limited`.
+    retry_after: str | None = None

@@ -21,7 +21,7 @@ from chatwait.models.stream import StreamMeta, StreamOutcome
 from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
 from chatwait.services.chat_agent import ChatAgentService
 from chatwait.services.conversations import ConversationStore, new_conversation_id
-from chatwait.streams.lifecycle import StreamSupervisor, Token
+from chatwait.streams.lifecycle import StreamSupervisor, Token, error_outcome
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ class StreamingService:
                 else:
                     yield self._final_event(meta, item)
         except ChatWaitError as error:
-            yield _error_event(error.code, error.message, error.retryable)
+            yield _error_event(error_outcome(error, token_count=0))
 
     @staticmethod
     def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> ServerSentEvent:
@@ -134,15 +134,14 @@ class StreamingService:
                     usage=outcome.usage,
                 ).model_dump_json(exclude_none=True),
             )
-        return _error_event(
-            outcome.error_code or "internal_error",
-            outcome.error_message or "The stream failed.",
-            outcome.retryable,
-        )
+        return _error_event(outcome)
 
 
-def _error_event(code: str, message: str, retryable: bool) -> ServerSentEvent:
-    return ServerSentEvent(
-        event="error",
-        data=ErrorEvent(code=code, message=message, retryable=retryable).model_dump_json(),
+def _error_event(outcome: StreamOutcome) -> ServerSentEvent:
+    error = ErrorEvent(
+        code=outcome.error_code or "internal_error",
+        message=outcome.error_message or "The stream failed.",
+        retryable=outcome.retryable,
+        retry_after=outcome.retry_after,
     )
+    return ServerSentEvent(event="error", data=error.model_dump_json(exclude_none=True))

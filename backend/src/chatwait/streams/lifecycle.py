@@ -37,6 +37,7 @@ from chatwait.exceptions import (
     ProducerLost,
     StreamCancelled,
     StreamNotFound,
+    UpstreamRateLimited,
 )
 from chatwait.models.chat import TokenUsage
 from chatwait.models.stream import StreamMeta, StreamOutcome
@@ -87,6 +88,7 @@ def error_outcome(error: ChatWaitError, token_count: int) -> StreamOutcome:
         error_code=error.code,
         error_message=error.message,
         retryable=error.retryable,
+        retry_after=error.retry_after if isinstance(error, UpstreamRateLimited) else None,
     )
 
 
