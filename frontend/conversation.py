@@ -1,0 +1,42 @@
+"""What a chat says about itself: its backend conversation id and its welcome."""
+
+from __future__ import annotations
+
+import uuid
+
+from frontend.client import BackendError, BackendHealth
+
+PROVIDER_NAMES = {
+    "gemini": "Google Gemini",
+    "openai-compatible": "an OpenAI-compatible endpoint",
+}
+
+
+def new_conversation_id() -> str:
+    """A fresh id for the backend's history; unguessable, since it names a conversation."""
+    return f"ui-{uuid.uuid4().hex}"
+
+
+def welcome_text(health: BackendHealth | None, api_url: str, error: BackendError | None) -> str:
+    lines = [
+        "### Welcome to ChatWait",
+        "Ask anything. ChatWait answers through its FastAPI backend and the OpenAI Agents SDK.",
+        "",
+    ]
+    if health is None:
+        lines.append(f"⚠️ {error}" if error else f"⚠️ The backend at {api_url} did not answer.")
+    elif health.provider == "offline":
+        lines.append(
+            f"**Model:** `{health.model}`, the built-in offline demo model: it answers "
+            "without a key. Set `GEMINI_API_KEY` on the backend for real answers."
+        )
+    else:
+        provider = PROVIDER_NAMES.get(health.provider, health.provider)
+        lines.append(f"**Model:** `{health.model}` via {provider}.")
+    lines += [
+        "",
+        "**Response mode:** *Streaming* shows the answer as it is written; *Wait* shows it "
+        "when it is complete. Switch at any time in the chat settings (the ⚙ button next to "
+        "the message box). The stop button cancels an answer.",
+    ]
+    return "\n".join(lines)
