@@ -12,11 +12,12 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 HOST ?= 127.0.0.1
 API_PORT ?= 8000
+UI_PORT ?= 8001
 
-.PHONY: help bootstrap sync test-deps run test lint typecheck pytest bench clean
+.PHONY: help bootstrap sync test-deps run test lint typecheck pytest bench screenshot clean
 
 help:
-	@echo "make run    - start ChatWait (offline demo model unless a key is configured)"
+	@echo "make run    - start the API and the chat UI (offline demo model unless a key is set)"
 	@echo "make test   - lint, format check, type check and every test"
 	@echo "make bench  - streaming and Redis memory benchmarks, reports under reports/"
 
@@ -26,8 +27,9 @@ bootstrap:
 sync: bootstrap
 	@$(UV) sync --frozen --quiet
 
+# The API and the chat UI together; Ctrl-C stops both.
 run: sync
-	$(UV) run --frozen chatwait-api --host $(HOST) --port $(API_PORT)
+	@$(UV) run --frozen python scripts/run_chatwait.py --host $(HOST) --api-port $(API_PORT) --ui-port $(UI_PORT)
 
 lint: sync
 	$(UV) run --frozen ruff check .
@@ -35,7 +37,7 @@ lint: sync
 
 typecheck: sync
 	$(UV) run --frozen mypy
-	$(UV) run --frozen mypy tests benchmarks
+	$(UV) run --frozen mypy tests benchmarks scripts
 
 # Real services the tests start themselves: a missing one is installed here, and a
 # test that still cannot find it fails (never skips).
@@ -56,6 +58,11 @@ test: lint typecheck pytest
 bench: sync test-deps
 	$(UV) run --frozen python -m benchmarks.stream_benchmark
 	$(UV) run --frozen python -m benchmarks.redis_memory
+
+# Refresh the README's screenshot of the chat UI from the browser test.
+screenshot: sync test-deps
+	$(UV) run --frozen pytest tests/e2e/test_chat_ui.py
+	cp artifacts/screenshots/chat-streaming.png docs/img/chat-ui.png
 
 clean:
 	rm -rf .venv .mypy_cache .ruff_cache reports
