@@ -49,12 +49,21 @@ def api_environment(data_dir: Path, **settings: str) -> dict[str, str]:
     return env
 
 
+def _console_script(name: str, *args: str) -> list[str]:
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(f"the {name} console script is not installed: run `make test`")
+    return [path, *args]
+
+
 def chatwait_api_command(*args: str) -> list[str]:
     """`chatwait-api` with `args`, from the environment the tests run in."""
-    path = shutil.which("chatwait-api")
-    if path is None:
-        raise RuntimeError("the chatwait-api console script is not installed: run `make test`")
-    return [path, *args]
+    return _console_script("chatwait-api", *args)
+
+
+def chatwait_ui_command(*args: str) -> list[str]:
+    """`chatwait-ui` with `args`, from the environment the tests run in."""
+    return _console_script("chatwait-ui", *args)
 
 
 class _Server(abc.ABC):
