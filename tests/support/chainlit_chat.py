@@ -78,13 +78,16 @@ class RecordingEmitter(BaseChainlitEmitter):
         self._show(step_dict)
         self.steps[step_dict["id"]].streamed_tokens.append(step_dict.get("output") or "")
 
-    async def send_token(self, id: str, token: str, is_sequence: bool = False, **_: Any) -> None:
+    async def send_token(
+        self, id: str, token: str, is_sequence: bool = False, is_input: bool = False
+    ) -> None:
         self.events.append(("stream_token", token))
         shown = self.steps[id]
         shown.streamed_tokens.append(token)
         shown.content = token if is_sequence else shown.content + token
 
-    def set_chat_settings(self, settings: dict[str, Any]) -> None:
+    # Synchronous, like Chainlit's real emitter: ChatSettings.send() calls it without await.
+    def set_chat_settings(self, settings: dict[str, Any]) -> None:  # type: ignore[override]
         self.session.chat_settings = settings
 
 

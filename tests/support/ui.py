@@ -17,4 +17,4 @@ def ui_settings(api_url: str, **overrides: Any) -> UISettings:
         "chatwait_resume_attempts": 3,
     }
     values.update(overrides)
-    return UISettings(_env_file=None, **values)  # type: ignore[call-arg]
+    return UISettings(_env_file=None, **values)
