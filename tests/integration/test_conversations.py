@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from tests.support.sse import collect_sse
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
@@ -189,3 +190,24 @@ async def test_cancelled_turn_keeps_the_question_without_an_answer(
         ("user", "first"),
         ("user", "second"),
     ]
+
+
+async def test_wait_client_that_disconnects_cancels_the_run_and_frees_the_conversation(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    """Regression: a wait request whose client had gone (the UI's stop button, a
+    timeout) kept running its model call and held the conversation, so the next
+    message got 409 conversation_busy for up to LLM_TIMEOUT_SECONDS."""
+    upstream.enqueue(Scenario(hang=True), Scenario(text="Fresh answer."))
+    body = {"message": "slow one", "conversation_id": "conv-client-gone"}
+
+    with pytest.raises(httpx.ReadTimeout):
+        await client.post("/chat/wait", json=body, timeout=httpx.Timeout(10, read=0.5))
+    await eventually(lambda: len(upstream.requests) == 1, what="the upstream call")
+
+    response = await client.post(
+        "/chat/wait", json={"message": "again", "conversation_id": "conv-client-gone"}
+    )
+
+    assert response.status_code == 200
+    assert response.json()["response"] == "Fresh answer."

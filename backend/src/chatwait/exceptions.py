@@ -17,6 +17,7 @@ carries its HTTP status, its stable `code` and whether retrying the same request
     │   └── ConversationNotFound         conversation_not_found
     ├── ConversationBusy (409)           conversation_busy
     ├── StreamCancelled (499 in streams) cancelled
+    ├── ClientDisconnected (499)         client_closed_request
     ├── StoreUnavailable (503)           store_unavailable
     ├── ProducerLost (503 in streams)    producer_lost
     ├── InternalError (500)              internal_error
@@ -117,6 +118,16 @@ class StreamCancelled(ChatWaitError):
     status_code = 499
     code = "cancelled"
     default_message = "The stream was cancelled."
+
+
+class ClientDisconnected(ChatWaitError):
+    """The client closed the connection before the answer was ready (nginx's 499).
+
+    Nobody reads this response; the status shows in the access log."""
+
+    status_code = 499
+    code = "client_closed_request"
+    default_message = "The client closed the connection before the answer was ready."
 
 
 class StoreUnavailable(ChatWaitError):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from sse_starlette import EventSourceResponse
 
+from chatwait.api.disconnect import unless_client_disconnects
 from chatwait.api.errors import error_responses
 from chatwait.api.validation import (
     ensure_message_length,
@@ -43,10 +44,15 @@ LastEventIdHeader = Annotated[
     dependencies=[Depends(require_json_body)],
     responses=error_responses(400, 409, 413, 415, 422, 429, 502, 504),
 )
-async def chat_wait(body: ChatRequest, chat: ChatServiceDep, settings: SettingsDep) -> WaitResponse:
-    """Runs the agent to completion (`Runner.run`) and returns the reply as JSON."""
+async def chat_wait(
+    request: Request, body: ChatRequest, chat: ChatServiceDep, settings: SettingsDep
+) -> WaitResponse:
+    """Runs the agent to completion (`Runner.run`) and returns the reply as JSON.
+
+    Closing the connection before the reply cancels the run."""
     ensure_message_length(body.message, settings.max_message_chars)
-    reply = await chat.reply(body.message, body.conversation_id or new_conversation_id())
+    conversation_id = body.conversation_id or new_conversation_id()
+    reply = await unless_client_disconnects(request, chat.reply(body.message, conversation_id))
     return WaitResponse(
         response=reply.text,
         conversation_id=reply.conversation_id,

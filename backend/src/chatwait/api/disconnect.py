@@ -1,0 +1,41 @@
+"""Stop working for a client that has gone away.
+
+`POST /chat/wait` holds its connection open for a whole model run. When the client
+closes it (a stop button, a timeout, Ctrl-C), the run is cancelled: the upstream model
+request is closed, and the conversation's lease is released, so the next message of
+that conversation is not refused as busy for the rest of a run nobody will read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from typing import Any
+
+from starlette.requests import Request
+
+from chatwait.exceptions import ClientDisconnected
+
+
+async def _client_disconnected(request: Request) -> None:
+    # The body has been read, so the only message left to receive is the disconnect.
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def unless_client_disconnects[T](request: Request, work: Coroutine[Any, Any, T]) -> T:
+    """The result of `work`; `work` is cancelled if the client disconnects first."""
+    work_task = asyncio.ensure_future(work)
+    watcher = asyncio.ensure_future(_client_disconnected(request))
+    try:
+        await asyncio.wait({work_task, watcher}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watcher.cancel()
+        if not work_task.done():
+            work_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await work_task
+    if work_task.cancelled():
+        raise ClientDisconnected()
+    return work_task.result()
