@@ -39,8 +39,8 @@ async def answer_with_wait(client: ChatWaitClient, question: str, conversation_i
     try:
         answer = await client.wait(question, conversation_id)
     except asyncio.CancelledError:
-        # Stop button. The backend finishes this run on its own (a wait request has no
-        # id to cancel) and keeps the answer in the conversation history.
+        # Stop button: the cancelled request closes its connection, and the backend
+        # cancels a wait run whose client has gone.
         await _finish(step, ticker, f"Stopped after {time.monotonic() - started:.0f} s")
         stopped = answer_label(ResponseMode.WAIT, stopped=True)
         await cl.Message(content="Stopped before the answer arrived." + stopped).send()

@@ -144,22 +144,23 @@ async def test_stop_cancels_the_backend_run_and_keeps_the_partial_answer(
     await eventually(lambda: upstream.streams_closed_by_client == 1, what="upstream closed")
 
 
-async def test_stop_in_wait_mode_says_the_answer_was_stopped(
+async def test_stop_in_wait_mode_cancels_the_run_and_the_chat_goes_on(
     chat: ChainlitChat, upstream: UpstreamEmulator
 ) -> None:
-    upstream.enqueue(Scenario(text="late", first_byte_delay=1.0))
+    upstream.enqueue(Scenario(hang=True), Scenario(text="Next answer."))
     await chat.start()
     await chat.choose_mode("Wait")
 
     with running(chat.send("hi")) as answering:
-        await eventually(lambda: bool(chat.steps_named(WAITING_STEP_NAME)), what="waiting step")
+        await eventually(lambda: len(upstream.requests) == 1, what="the model call")
         answering.cancel()
         await answering
+    stopped = chat.messages()[-1].content
+    await chat.send("hi again")  # not refused as busy: the stopped run was cancelled
 
-    assert chat.messages()[-1].content == (
-        "Stopped before the answer arrived.\n\n*Stopped · Wait mode*"
-    )
+    assert stopped == "Stopped before the answer arrived.\n\n*Stopped · Wait mode*"
     assert chat.steps_named(WAITING_STEP_NAME)[0].content.startswith("Stopped after")
+    assert chat.messages()[-1].content == "Next answer.\n\n*Wait mode*"
 
 
 @pytest.mark.parametrize("mode", ["Streaming", "Wait"])
