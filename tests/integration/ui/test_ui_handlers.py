@@ -163,22 +163,50 @@ async def test_stop_in_wait_mode_cancels_the_run_and_the_chat_goes_on(
     assert chat.messages()[-1].content == "Next answer.\n\n*Wait mode*"
 
 
+FAILURES = [
+    pytest.param(
+        Scenario(status=429, retry_after="7"),
+        "hi",
+        "The model provider is rate limiting ChatWait right now. Try again in 7 seconds.",
+        id="rate-limit",
+    ),
+    pytest.param(
+        Scenario(status=500),
+        "hi",
+        "The model provider failed to answer. Please try again.",
+        id="upstream-500",
+    ),
+    pytest.param(
+        None,
+        "x" * 16_001,
+        "Your message is too long: it must have at most 16000 characters.",
+        id="too-long",
+    ),
+]
+
+
 @pytest.mark.parametrize("mode", ["Streaming", "Wait"])
-async def test_rate_limit_is_a_short_message_and_the_chat_keeps_working(
-    chat: ChainlitChat, upstream: UpstreamEmulator, mode: str
+@pytest.mark.parametrize(("failure", "question", "shown"), FAILURES)
+async def test_failures_are_one_human_sentence_and_the_chat_keeps_working(
+    chat: ChainlitChat,
+    upstream: UpstreamEmulator,
+    mode: str,
+    failure: Scenario | None,
+    question: str,
+    shown: str,
 ) -> None:
-    upstream.enqueue(Scenario(status=429, retry_after="7"), Scenario(text="Back again."))
+    if failure is not None:
+        upstream.enqueue(failure)
     await chat.start()
     await chat.choose_mode(mode)
 
-    await chat.send("hi")
+    await chat.send(question)
     error = chat.messages()[-1]
+    upstream.enqueue(Scenario(text="Back again."))
     await chat.send("hi again")
 
     assert error.is_error
-    assert error.content == (
-        "The model provider is rate limiting ChatWait right now. Try again in 7 seconds."
-    )
+    assert error.content == shown
     assert chat.messages()[-1].content == f"Back again.\n\n*{mode} mode*"
 
 

@@ -1,0 +1,26 @@
+"""`chatwait-ui` as a command: a bad configuration is one line and exit status 2."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.support.servers import api_environment, chatwait_ui_command
+
+
+def test_bad_api_url_exits_2_with_one_line_saying_what_to_fix(tmp_path: Path) -> None:
+    result = subprocess.run(
+        chatwait_ui_command("--api-url", "ftp://example"),
+        env=api_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "chatwait-ui: invalid configuration: "
+        "Value error, CHATWAIT_API_URL must start with http:// or https://"
+    )
+    assert "Traceback" not in result.stdout + result.stderr
