@@ -20,6 +20,7 @@ help:
 	@echo "make run    - start the API and the chat UI (offline demo model unless a key is set)"
 	@echo "make test   - lint, format check, type check and every test"
 	@echo "make bench  - streaming and Redis memory benchmarks, reports under reports/"
+	@echo "make screenshot - refresh docs/img/chat-ui.png from the browser test"
 
 bootstrap:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
