@@ -9,6 +9,7 @@ continuing afterwards, and the partial answer marked as stopped or failed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import chainlit as cl
@@ -48,8 +49,10 @@ async def answer_with_streaming(
                 await answer.send()
     except asyncio.CancelledError:
         # The stop button cancelled this task: stop the run on the server too, and
-        # keep what was already written.
-        await client.cancel_stream(stream_id)
+        # keep what was already written. If the backend cannot be reached now, the run
+        # stops by itself once nobody has watched it for STREAM_ABANDON_SECONDS.
+        with contextlib.suppress(BackendError):
+            await client.cancel_stream(stream_id)
         await _close_partial_answer(answer, stopped=True)
         raise
     except BackendError as error:
