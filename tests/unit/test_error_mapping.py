@@ -92,6 +92,7 @@ def test_chatwait_errors_pass_through_and_others_are_re_raised() -> None:
         (errors.StreamNotFound, 404, "stream_not_found", False),
         (errors.ConversationBusy, 409, "conversation_busy", True),
         (errors.StreamCancelled, 499, "cancelled", False),
+        (errors.ClientDisconnected, 499, "client_closed_request", False),
         (errors.StoreUnavailable, 503, "store_unavailable", True),
         (errors.ProducerLost, 503, "producer_lost", True),
         (errors.UpstreamError, 502, "upstream_error", True),
