@@ -18,14 +18,14 @@ CONVERSATION_ID = "conversation_id"
 
 
 class BackendConnection:
-    """The process-wide client, opened with the app and shared by every chat."""
+    """The process-wide client, opened by the first chat and shared by every chat."""
 
     def __init__(self) -> None:
         self._client: ChatWaitClient | None = None
 
     @property
     def client(self) -> ChatWaitClient:
-        if self._client is None:  # a handler ran before on_app_startup (tests, reload)
+        if self._client is None:
             self._client = ChatWaitClient(UISettings())
         return self._client
 
@@ -39,11 +39,6 @@ class BackendConnection:
 
 
 backend = BackendConnection()
-
-
-@cl.on_app_startup
-async def open_backend() -> None:
-    backend.use(ChatWaitClient(UISettings()))
 
 
 @cl.on_app_shutdown

@@ -40,6 +40,7 @@ __all__ = [
     "StreamStarted",
     "TokenReceived",
     "WaitAnswer",
+    "new_stream_id",
 ]
 
 # The first reconnect waits this long (the backend's `retry:` hint replaces it), then
@@ -263,6 +264,11 @@ async def _iter_sse(response: httpx.Response) -> AsyncIterator[_SSEMessage]:
 # --- the client -----------------------------------------------------------------------
 
 
+def new_stream_id() -> str:
+    """A client-chosen stream_id: unguessable, since anyone who knows it can read the stream."""
+    return f"ui-{uuid.uuid4().hex}"
+
+
 class _ConnectionBroken(Exception):
     """The stream ended before `done` or `error`; resuming may continue it."""
 
@@ -327,7 +333,7 @@ class ChatWaitClient:
         """Stream an answer, resuming through broken connections without losing or
         repeating a token. The caller picks `stream_id` (or reads it from the first
         `StreamStarted`) so it can cancel the run even before the first token."""
-        stream_id = stream_id or f"ui-{uuid.uuid4().hex}"
+        stream_id = stream_id or new_stream_id()
         last_index = -1
         failures = 0  # consecutive attempts that brought no new token
         reached_backend = False

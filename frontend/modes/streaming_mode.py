@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 
 import chainlit as cl
 
@@ -21,6 +20,7 @@ from frontend.client import (
     StreamFinished,
     StreamStarted,
     TokenReceived,
+    new_stream_id,
 )
 from frontend.modes.mode_selector import ResponseMode, answer_label
 from frontend.modes.notices import show_error
@@ -31,7 +31,7 @@ async def answer_with_streaming(
 ) -> None:
     # Chosen here, not by the server, so the stop button can cancel the run even
     # before the first byte of the answer has arrived.
-    stream_id = f"ui-{uuid.uuid4().hex}"
+    stream_id = new_stream_id()
     answer = cl.Message(content="")
     reconnect_notice: cl.Message | None = None
     try:
