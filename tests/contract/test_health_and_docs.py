@@ -39,9 +39,24 @@ def test_openapi_documents_every_endpoint(api: httpx.Client) -> None:
     assert set(paths["/chat/wait"]) == {"post"}
     assert set(paths["/chat/streaming"]) == {"get", "post"}
     assert set(paths["/chat/streaming/{stream_id}"]) == {"delete"}
-    assert set(paths["/conversations/{conversation_id}"]) == {"get", "delete"}
+    assert set(paths["/conversations"]) == {"get"}
+    assert set(paths["/conversations/{conversation_id}"]) == {"get", "patch", "delete"}
+    assert set(paths["/me"]) == {"get"}
+    assert set(paths["/usage"]) == {"get"}
     assert "get" in paths["/health"]
     assert "get" in paths["/health/ready"]
+
+
+def test_openapi_declares_bearer_auth_on_every_principal_route(api: httpx.Client) -> None:
+    """The docs page's Authorize button must reach every route that needs a key,
+    the streaming ones included, and none of the open ones."""
+    schema = api.get("/openapi.json").json()
+
+    assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            secured = operation.get("security") == [{"HTTPBearer": []}]
+            assert secured == (not path.startswith("/health")), (method, path)
 
 
 def test_openapi_shows_sse_events_of_both_streaming_methods(api: httpx.Client) -> None:

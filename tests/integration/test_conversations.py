@@ -205,9 +205,17 @@ async def test_wait_client_that_disconnects_cancels_the_run_and_frees_the_conver
         await client.post("/chat/wait", json=body, timeout=httpx.Timeout(10, read=0.5))
     await eventually(lambda: len(upstream.requests) == 1, what="the upstream call")
 
-    response = await client.post(
-        "/chat/wait", json={"message": "again", "conversation_id": "conv-client-gone"}
-    )
+    # The server learns of the disconnect from the same socket events that carry the
+    # next request, so allow the next message one second (the bug held it for the whole
+    # 5 s upstream timeout); a 409 never reaches the upstream.
+    deadline = asyncio.get_running_loop().time() + 1.0
+    while True:
+        response = await client.post(
+            "/chat/wait", json={"message": "again", "conversation_id": "conv-client-gone"}
+        )
+        if response.status_code != 409 or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.05)
 
     assert response.status_code == 200
     assert response.json()["response"] == "Fresh answer."

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from chatwait.auth import scoped_id
 from chatwait.exceptions import StreamNotFound
 from chatwait.models.stream import StreamMeta, StreamOutcome
 from chatwait.streams.memory import MemoryStreamStore
@@ -40,8 +41,18 @@ async def make_store(request: pytest.FixtureRequest) -> AsyncIterator[StoreFacto
         await store.aclose()
 
 
+OWNER = "tester"
+
+
+def key(stream_id: str) -> str:
+    """The store key of the tester's stream `stream_id`."""
+    return scoped_id(OWNER, stream_id)
+
+
 def meta(stream_id: str = "stream-0001") -> StreamMeta:
-    return StreamMeta(stream_id=stream_id, conversation_id="c", model="m", created_at=time.time())
+    return StreamMeta(
+        stream_id=stream_id, owner=OWNER, conversation_id="c", model="m", created_at=time.time()
+    )
 
 
 async def test_create_claims_an_id_once(make_store: StoreFactory) -> None:
@@ -49,8 +60,8 @@ async def test_create_claims_an_id_once(make_store: StoreFactory) -> None:
 
     assert await first.create(meta()) is True
     assert await second.create(meta()) is False
-    assert await second.get_meta("stream-0001") == meta().model_copy(
-        update={"created_at": (await first.get_meta("stream-0001")).created_at}  # type: ignore[union-attr]
+    assert await second.get_meta(key("stream-0001")) == meta().model_copy(
+        update={"created_at": (await first.get_meta(key("stream-0001"))).created_at}  # type: ignore[union-attr]
     )
 
 
@@ -58,11 +69,11 @@ async def test_read_returns_tokens_from_any_index(make_store: StoreFactory) -> N
     store = make_store(60)
     await store.create(meta())
     for index, text in enumerate(["a", "b\n", "ç 🌍"]):
-        await store.append("stream-0001", index, text)
+        await store.append(key("stream-0001"), index, text)
 
-    assert (await store.read("stream-0001", 0, wait_seconds=0)).tokens == ["a", "b\n", "ç 🌍"]
-    assert (await store.read("stream-0001", 2, wait_seconds=0)).tokens == ["ç 🌍"]
-    assert (await store.read("stream-0001", 3, wait_seconds=0)).tokens == []
+    assert (await store.read(key("stream-0001"), 0, wait_seconds=0)).tokens == ["a", "b\n", "ç 🌍"]
+    assert (await store.read(key("stream-0001"), 2, wait_seconds=0)).tokens == ["ç 🌍"]
+    assert (await store.read(key("stream-0001"), 3, wait_seconds=0)).tokens == []
 
 
 async def test_read_waits_for_the_next_token_from_another_instance(
@@ -70,10 +81,10 @@ async def test_read_waits_for_the_next_token_from_another_instance(
 ) -> None:
     producer, viewer = make_store(60), make_store(60)
     await producer.create(meta())
-    reader = asyncio.create_task(viewer.read("stream-0001", 0, wait_seconds=5))
+    reader = asyncio.create_task(viewer.read(key("stream-0001"), 0, wait_seconds=5))
     await asyncio.sleep(0.05)
 
-    await producer.append("stream-0001", 0, "first")
+    await producer.append(key("stream-0001"), 0, "first")
 
     assert (await asyncio.wait_for(reader, 2)).tokens == ["first"]
 
@@ -82,7 +93,7 @@ async def test_read_returns_empty_when_nothing_arrives_in_time(make_store: Store
     store = make_store(60)
     await store.create(meta())
 
-    read = await store.read("stream-0001", 0, wait_seconds=0.05)
+    read = await store.read(key("stream-0001"), 0, wait_seconds=0.05)
 
     assert (read.tokens, read.outcome) == ([], None)
 
@@ -92,11 +103,11 @@ async def test_finish_delivers_the_outcome_after_the_remaining_tokens(
 ) -> None:
     store = make_store(60)
     await store.create(meta())
-    await store.append("stream-0001", 0, "a")
-    await store.append("stream-0001", 1, "b")
-    await store.finish("stream-0001", DONE)
+    await store.append(key("stream-0001"), 0, "a")
+    await store.append(key("stream-0001"), 1, "b")
+    await store.finish(key("stream-0001"), DONE)
 
-    read = await store.read("stream-0001", 1, wait_seconds=0)
+    read = await store.read(key("stream-0001"), 1, wait_seconds=0)
 
     assert read.tokens == ["b"]
     assert read.outcome == DONE
@@ -105,10 +116,10 @@ async def test_finish_delivers_the_outcome_after_the_remaining_tokens(
 async def test_waiting_reader_wakes_up_for_the_outcome(make_store: StoreFactory) -> None:
     store = make_store(60)
     await store.create(meta())
-    reader = asyncio.create_task(store.read("stream-0001", 0, wait_seconds=5))
+    reader = asyncio.create_task(store.read(key("stream-0001"), 0, wait_seconds=5))
     await asyncio.sleep(0.05)
 
-    await store.finish("stream-0001", DONE)
+    await store.finish(key("stream-0001"), DONE)
 
     assert (await asyncio.wait_for(reader, 2)).outcome == DONE
 
@@ -116,22 +127,22 @@ async def test_waiting_reader_wakes_up_for_the_outcome(make_store: StoreFactory)
 async def test_first_outcome_wins(make_store: StoreFactory) -> None:
     store = make_store(60)
     await store.create(meta())
-    await store.finish("stream-0001", DONE)
-    await store.finish("stream-0001", StreamOutcome(kind="error", error_code="producer_lost"))
+    await store.finish(key("stream-0001"), DONE)
+    await store.finish(key("stream-0001"), StreamOutcome(kind="error", error_code="producer_lost"))
 
-    assert (await store.read("stream-0001", 0, wait_seconds=0)).outcome == DONE
+    assert (await store.read(key("stream-0001"), 0, wait_seconds=0)).outcome == DONE
 
 
 async def test_finished_stream_expires_after_ttl(make_store: StoreFactory) -> None:
     store = make_store(1)
     await store.create(meta())
-    await store.append("stream-0001", 0, "a")
-    await store.finish("stream-0001", DONE)
+    await store.append(key("stream-0001"), 0, "a")
+    await store.finish(key("stream-0001"), DONE)
     await asyncio.sleep(1.3)
 
-    assert await store.get_meta("stream-0001") is None
+    assert await store.get_meta(key("stream-0001")) is None
     with pytest.raises(StreamNotFound):
-        await store.read("stream-0001", 0, wait_seconds=0)
+        await store.read(key("stream-0001"), 0, wait_seconds=0)
 
 
 async def test_cancel_request_from_another_instance_wakes_the_producer(
@@ -139,10 +150,10 @@ async def test_cancel_request_from_another_instance_wakes_the_producer(
 ) -> None:
     producer, api = make_store(60), make_store(60)
     await producer.create(meta())
-    waiter = asyncio.create_task(producer.wait_cancel_requested("stream-0001"))
+    waiter = asyncio.create_task(producer.wait_cancel_requested(key("stream-0001")))
     await asyncio.sleep(0.1)
 
-    await api.request_cancel("stream-0001")
+    await api.request_cancel(key("stream-0001"))
 
     await asyncio.wait_for(waiter, 2)
 
@@ -150,9 +161,9 @@ async def test_cancel_request_from_another_instance_wakes_the_producer(
 async def test_cancel_requested_before_waiting_is_not_missed(make_store: StoreFactory) -> None:
     store = make_store(60)
     await store.create(meta())
-    await store.request_cancel("stream-0001")
+    await store.request_cancel(key("stream-0001"))
 
-    await asyncio.wait_for(store.wait_cancel_requested("stream-0001"), 2)
+    await asyncio.wait_for(store.wait_cancel_requested(key("stream-0001")), 2)
 
 
 async def test_heartbeats_are_shared_between_instances(make_store: StoreFactory) -> None:
@@ -160,17 +171,17 @@ async def test_heartbeats_are_shared_between_instances(make_store: StoreFactory)
     await one.create(meta())
     before = time.time()
 
-    await one.touch_viewer("stream-0001")
-    await one.heartbeat_producer("stream-0001")
+    await one.touch_viewer(key("stream-0001"))
+    await one.heartbeat_producer(key("stream-0001"))
 
-    assert (await other.last_viewed("stream-0001") or 0) >= before
-    assert (await other.last_producer_heartbeat("stream-0001") or 0) >= before
+    assert (await other.last_viewed(key("stream-0001")) or 0) >= before
+    assert (await other.last_producer_heartbeat(key("stream-0001")) or 0) >= before
 
 
 async def test_unknown_stream_is_not_found(make_store: StoreFactory) -> None:
     store = make_store(60)
 
-    assert await store.get_meta("nope-nope") is None
-    assert await store.last_viewed("nope-nope") is None
+    assert await store.get_meta(key("nope-nope")) is None
+    assert await store.last_viewed(key("nope-nope")) is None
     with pytest.raises(StreamNotFound):
-        await store.read("nope-nope", 0, wait_seconds=0)
+        await store.read(key("nope-nope"), 0, wait_seconds=0)

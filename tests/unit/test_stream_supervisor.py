@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 
 import pytest
 
+from chatwait.auth import scoped_id
 from chatwait.exceptions import StreamNotFound, UpstreamRateLimited
 from chatwait.models.chat import TokenUsage
 from chatwait.models.stream import StreamMeta, StreamOutcome
@@ -48,8 +49,18 @@ class ScriptedRun:
         self.closed += 1
 
 
+OWNER = "tester"
+
+
+def key(stream_id: str) -> str:
+    """The store key of the tester's stream `stream_id`."""
+    return scoped_id(OWNER, stream_id)
+
+
 def meta(stream_id: str) -> StreamMeta:
-    return StreamMeta(stream_id=stream_id, conversation_id="c", model="m", created_at=time.time())
+    return StreamMeta(
+        stream_id=stream_id, owner=OWNER, conversation_id="c", model="m", created_at=time.time()
+    )
 
 
 def supervisor(abandon: float = 60, lease: float = 15) -> StreamSupervisor:
@@ -67,7 +78,7 @@ async def test_follow_yields_every_token_then_done_with_joined_text() -> None:
     await sup.store.create(meta("s-done-01"))
     sup.start(meta("s-done-01"), ScriptedRun(["a", "b", "c"]))
 
-    items = await follow_all(sup, "s-done-01")
+    items = await follow_all(sup, key("s-done-01"))
 
     assert items[:3] == [Token(0, "a"), Token(1, "b"), Token(2, "c")]
     outcome = items[3]
@@ -80,7 +91,7 @@ async def test_follow_from_a_middle_index() -> None:
     await sup.store.create(meta("s-mid-001"))
     sup.start(meta("s-mid-001"), ScriptedRun(["a", "b", "c"]))
 
-    items = await follow_all(sup, "s-mid-001", start=2)
+    items = await follow_all(sup, key("s-mid-001"), start=2)
 
     assert items[0] == Token(2, "c")
 
@@ -91,7 +102,7 @@ async def test_failing_run_ends_with_its_error_code() -> None:
     run = ScriptedRun(["a"], error=UpstreamRateLimited(retry_after="3"))
     sup.start(meta("s-fail-01"), run)
 
-    outcome = (await follow_all(sup, "s-fail-01"))[-1]
+    outcome = (await follow_all(sup, key("s-fail-01")))[-1]
 
     assert isinstance(outcome, StreamOutcome)
     assert (outcome.error_code, outcome.retryable, outcome.token_count) == (
@@ -107,7 +118,7 @@ async def test_unexpected_exception_becomes_internal_error() -> None:
     await sup.store.create(meta("s-bug-001"))
     sup.start(meta("s-bug-001"), ScriptedRun([], error=RuntimeError("bug")))
 
-    outcome = (await follow_all(sup, "s-bug-001"))[-1]
+    outcome = (await follow_all(sup, key("s-bug-001")))[-1]
 
     assert isinstance(outcome, StreamOutcome)
     assert outcome.error_code == "internal_error"
@@ -121,8 +132,8 @@ async def test_cancel_stops_the_run_and_records_cancelled() -> None:
     sup.start(meta("s-cancel1"), run)
     await asyncio.sleep(0.05)
 
-    await sup.cancel("s-cancel1")
-    outcome = (await asyncio.wait_for(follow_all(sup, "s-cancel1"), 5))[-1]
+    await sup.cancel(OWNER, "s-cancel1")
+    outcome = (await asyncio.wait_for(follow_all(sup, key("s-cancel1")), 5))[-1]
 
     assert isinstance(outcome, StreamOutcome)
     assert outcome.error_code == "cancelled"
@@ -138,7 +149,7 @@ async def test_run_nobody_watches_is_cancelled_as_abandoned() -> None:
     sup.start(meta("s-aband-1"), run)
 
     await asyncio.sleep(0.8)
-    read = await sup.store.read("s-aband-1", 0, wait_seconds=0)
+    read = await sup.store.read(key("s-aband-1"), 0, wait_seconds=0)
 
     assert read.outcome is not None
     assert read.outcome.error_code == "cancelled"
@@ -151,7 +162,7 @@ async def test_a_following_viewer_keeps_the_run_alive() -> None:
     await sup.store.create(meta("s-watch-1"))
     sup.start(meta("s-watch-1"), ScriptedRun(["x"] * 60, delay=0.01))
 
-    outcome = (await asyncio.wait_for(follow_all(sup, "s-watch-1"), 5))[-1]
+    outcome = (await asyncio.wait_for(follow_all(sup, key("s-watch-1")), 5))[-1]
 
     assert isinstance(outcome, StreamOutcome)
     assert outcome.kind == "done"
@@ -164,7 +175,7 @@ async def test_shutdown_records_producer_lost() -> None:
     await asyncio.sleep(0.03)
 
     await sup.aclose()
-    read = await sup.store.read("s-shut-01", 0, wait_seconds=0)
+    read = await sup.store.read(key("s-shut-01"), 0, wait_seconds=0)
 
     assert read.outcome is not None
     assert (read.outcome.error_code, read.outcome.retryable) == ("producer_lost", True)
@@ -174,18 +185,18 @@ async def test_viewer_reports_producer_lost_when_the_lease_lapses() -> None:
     sup = supervisor(lease=0.3)
     # A stream whose producer never heartbeats: as if its process had died.
     await sup.store.create(meta("s-lost-01"))
-    await sup.store.append("s-lost-01", 0, "partial")
+    await sup.store.append(key("s-lost-01"), 0, "partial")
 
-    items = await asyncio.wait_for(follow_all(sup, "s-lost-01"), 5)
+    items = await asyncio.wait_for(follow_all(sup, key("s-lost-01")), 5)
 
     assert items[0] == Token(0, "partial")
     outcome = items[-1]
     assert isinstance(outcome, StreamOutcome)
     assert outcome.error_code == "producer_lost"
-    stored = await sup.store.read("s-lost-01", 1, wait_seconds=0)
+    stored = await sup.store.read(key("s-lost-01"), 1, wait_seconds=0)
     assert stored.outcome == outcome
 
 
 async def test_cancel_of_unknown_stream_raises_not_found() -> None:
     with pytest.raises(StreamNotFound):
-        await supervisor().cancel("never-started")
+        await supervisor().cancel(OWNER, "never-started")

@@ -14,15 +14,17 @@ from chatwait import __version__
 from chatwait.api import health
 from chatwait.api.docs import install_docs
 from chatwait.api.errors import install_error_handlers
+from chatwait.auth import load_api_keys
 from chatwait.config import Settings
 from chatwait.deps import Services
 from chatwait.middleware.body_limit import BodyLimitMiddleware
 from chatwait.middleware.cors import cors_middleware
 from chatwait.middleware.request_context import RequestContextMiddleware
-from chatwait.routers import chat, conversations
+from chatwait.routers import account, chat, conversations
 from chatwait.schemas.openapi import sse_payload_schemas
 from chatwait.services.chat_agent import ChatAgentService
 from chatwait.services.conversations import create_conversation_store
+from chatwait.services.limits import create_limits
 from chatwait.services.llm_service import build_model
 from chatwait.services.streaming_service import StreamingService
 from chatwait.streams.lifecycle import StreamSupervisor
@@ -36,7 +38,12 @@ OpenAI-compatible endpoint, or an offline demo model).
 * `GET`/`POST /chat/streaming` streams tokens as Server-Sent Events whose ids are token
   indexes; reconnect with the same `stream_id` and `Last-Event-ID` to resume exactly
   where you stopped, without a second model call.
-* `GET`/`DELETE /conversations/{id}` reads or deletes a conversation's history.
+* `GET /conversations` lists your conversations; `GET`/`PATCH`/`DELETE
+  /conversations/{id}` reads, renames or deletes one.
+* `GET /me` and `GET /usage`: who you are, and what you used today.
+
+When the server has API keys, send yours as `Authorization: Bearer <key>` (the
+Authorize button); each key sees only its own streams and conversations.
 
 Every error is `{"error": {"code", "message", "request_id", "details"?}}`.
 """
@@ -52,7 +59,8 @@ async def build_services(settings: Settings) -> Services:
         abandon_seconds=settings.stream_abandon_seconds,
         producer_lease_seconds=settings.stream_producer_lease_seconds,
     )
-    chat_service = ChatAgentService(settings, model, conversation_store)
+    limits = create_limits(settings)
+    chat_service = ChatAgentService(settings, model, conversation_store, limits)
     return Services(
         settings=settings,
         model=model,
@@ -60,7 +68,8 @@ async def build_services(settings: Settings) -> Services:
         stream_store=stream_store,
         supervisor=supervisor,
         chat=chat_service,
-        streaming=StreamingService(settings, chat_service, conversation_store, supervisor),
+        streaming=StreamingService(settings, chat_service, supervisor),
+        limits=limits,
     )
 
 
@@ -69,6 +78,7 @@ async def close_services(services: Services) -> None:
     await services.supervisor.aclose()
     await services.stream_store.aclose()
     await services.conversations.aclose()
+    await services.limits.aclose()
     await services.model.aclose()
 
 
@@ -99,11 +109,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
     )
     app.state.settings = settings
+    # Read once: a bad key line fails here, before the server accepts a request.
+    app.state.api_keys = load_api_keys(settings)
     install_error_handlers(app)
     install_docs(app)
     app.include_router(health.router)
     app.include_router(chat.router)
     app.include_router(conversations.router)
+    app.include_router(account.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

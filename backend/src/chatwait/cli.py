@@ -1,16 +1,19 @@
-"""`chatwait-api`: serve the API with uvicorn."""
+"""`chatwait-api`: serve the API with uvicorn; `chatwait-api keygen NAME` makes a key."""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import sys
+from typing import NoReturn
 
 import uvicorn
 from fastapi import FastAPI
 from pydantic import ValidationError
 
 from chatwait.app import create_app
+from chatwait.auth import ApiKeyConfigError, generate_key, load_api_keys
 from chatwait.config import Settings
 from chatwait.middleware.logging import configure_logging
 
@@ -22,7 +25,42 @@ def app_factory() -> FastAPI:
     return create_app(settings)
 
 
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def fail(message: str) -> NoReturn:
+    print(f"chatwait-api: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def keygen(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="chatwait-api keygen",
+        description="Print a new random API key for NAME, and the line for "
+        "CHATWAIT_API_KEYS_FILE that stores only its SHA-256.",
+    )
+    parser.add_argument("name", help="the principal's name, [A-Za-z0-9_.-]{1,64}")
+    args = parser.parse_args(argv)
+    try:
+        key, line = generate_key(args.name)
+    except ApiKeyConfigError as error:
+        fail(str(error))
+    print(f"key:       {key}")
+    print(f"file line: {line}")
+    print("Give the key to its holder; put the file line in CHATWAIT_API_KEYS_FILE.")
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["keygen"]:
+        keygen(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="chatwait-api", description="Serve the ChatWait API.")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
@@ -40,6 +78,18 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"chatwait-api: invalid configuration: {problems}", file=sys.stderr)
         raise SystemExit(2) from None
+    try:
+        keys = load_api_keys(settings)
+    except ApiKeyConfigError as error:
+        fail(f"invalid API keys: {error}")
+    if not keys.enabled and not is_loopback(args.host) and not settings.chatwait_allow_anonymous:
+        # Protected mode, as Redis and Jupyter do it: no keys means anyone who can
+        # reach the port may spend the model budget and read every conversation.
+        fail(
+            f"refusing to serve {args.host} without API keys: set CHATWAIT_API_KEYS "
+            "(or CHATWAIT_API_KEYS_FILE), or CHATWAIT_ALLOW_ANONYMOUS=true to let "
+            "anyone in as 'local'."
+        )
     configure_logging(settings)
     if args.workers > 1 and settings.stream_store_url.startswith("memory://"):
         logging.getLogger("chatwait").warning(

@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     sse_ping_seconds: float = Field(default=15.0, gt=0)
     sse_retry_ms: int = Field(default=2000, ge=0)
 
+    # --- clients: identity and per-principal limits ---------------------------------
+    # `name:key,name:key`; with no keys every request is the principal `local`.
+    chatwait_api_keys: SecretStr | None = None
+    # One `name:key` or `name:sha256:<hex>` per line, `#` comments.
+    chatwait_api_keys_file: Path | None = None
+    # Serve anonymous clients on a non-loopback interface (protected mode off).
+    chatwait_allow_anonymous: bool = False
+    # Per principal; None (unset) turns a limit off.
+    rate_limit_per_minute: int | None = Field(default=None, gt=0)
+    max_concurrent_runs: int | None = Field(default=None, gt=0)
+    daily_token_budget: int | None = Field(default=None, gt=0)
+
     log_level: str = "INFO"
     # Agents SDK traces go to OpenAI's dashboard, which needs an OpenAI key of its own;
     # without one tracing stays off (with a Gemini key it would only log 401s).
@@ -86,7 +98,14 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("llm_base_url", mode="before")
+    @field_validator(
+        "llm_base_url",
+        "chatwait_api_keys_file",
+        "rate_limit_per_minute",
+        "max_concurrent_runs",
+        "daily_token_budget",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -131,6 +150,11 @@ class Settings(BaseSettings):
     def model_name(self) -> str:
         """The model name reported to clients (the offline model has its own name)."""
         return "offline-demo" if self.provider == "offline" else self.llm_model
+
+    @property
+    def limits_store_url(self) -> str:
+        """Where per-principal limits and usage live: shared Redis when streams are."""
+        return self.stream_store_url
 
     @property
     def sqlite_session_path(self) -> Path:

@@ -1,4 +1,8 @@
-"""Annotated dependency aliases, so a route's signature reads like its spec."""
+"""Annotated dependency aliases, so a route's signature reads like its spec.
+
+The getters are `async def` on purpose: FastAPI runs a sync dependency in a thread
+pool, which would cost every request a thread hop for a dictionary lookup.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from fastapi import Depends, Request
 from chatwait.config import Settings
 from chatwait.services.chat_agent import ChatAgentService
 from chatwait.services.conversations import ConversationStore
+from chatwait.services.limits import PrincipalLimits
 from chatwait.services.llm_service import LanguageModel
 from chatwait.services.streaming_service import StreamingService
 from chatwait.streams.lifecycle import StreamSupervisor
@@ -27,28 +32,33 @@ class Services:
     supervisor: StreamSupervisor
     chat: ChatAgentService
     streaming: StreamingService
+    limits: PrincipalLimits
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_chat(request: Request) -> ChatAgentService:
-    return get_services(request).chat
+async def get_chat(request: Request) -> ChatAgentService:
+    return (await get_services(request)).chat
 
 
-def get_streaming(request: Request) -> StreamingService:
-    return get_services(request).streaming
+async def get_streaming(request: Request) -> StreamingService:
+    return (await get_services(request)).streaming
 
 
-def get_conversations(request: Request) -> ConversationStore:
-    return get_services(request).conversations
+async def get_conversations(request: Request) -> ConversationStore:
+    return (await get_services(request)).conversations
+
+
+async def get_limits(request: Request) -> PrincipalLimits:
+    return (await get_services(request)).limits
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -56,3 +66,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ChatServiceDep = Annotated[ChatAgentService, Depends(get_chat)]
 StreamingServiceDep = Annotated[StreamingService, Depends(get_streaming)]
 ConversationStoreDep = Annotated[ConversationStore, Depends(get_conversations)]
+LimitsDep = Annotated[PrincipalLimits, Depends(get_limits)]

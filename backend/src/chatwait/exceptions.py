@@ -3,12 +3,15 @@
 Routes and services raise these; `chatwait.api.errors` turns every one of them into the
 same JSON body (`{"error": {"code", "message", "request_id", "details"?}}`), and
 `chatwait.streams` turns them into an SSE `event: error` inside a stream. Each class
-carries its HTTP status, its stable `code` and whether retrying the same request can help.
+carries its HTTP status, its stable `code` and whether retrying the same request can help;
+an error that knows when a retry can succeed carries `retry_after` (seconds), sent as the
+`Retry-After` header and as `details.retry_after`.
 
     ChatWaitError
     ├── BadRequest (400)
     │   ├── InvalidJSON                  invalid_json
     │   └── InvalidLastEventId           invalid_last_event_id
+    ├── Unauthorized (401)               unauthorized
     ├── ValidationFailed (422)           validation_error
     ├── UnsupportedMediaType (415)       unsupported_media_type
     ├── PayloadTooLarge (413)            payload_too_large
@@ -16,6 +19,11 @@ carries its HTTP status, its stable `code` and whether retrying the same request
     │   ├── StreamNotFound               stream_not_found
     │   └── ConversationNotFound         conversation_not_found
     ├── ConversationBusy (409)           conversation_busy
+    ├── StreamIdInUse (409)              stream_id_in_use
+    ├── LimitExceeded (429)
+    │   ├── RateLimited                  rate_limited
+    │   ├── TooManyRuns                  too_many_runs
+    │   └── QuotaExceeded                quota_exceeded
     ├── StreamCancelled (499 in streams) cancelled
     ├── ClientDisconnected (499)         client_closed_request
     ├── StoreUnavailable (503)           store_unavailable
@@ -46,10 +54,16 @@ class ChatWaitError(Exception):
         *,
         details: Any = None,
         headers: dict[str, str] | None = None,
+        retry_after: str | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.details = details
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
+        self.retry_after = retry_after
+        if retry_after:
+            self.headers["Retry-After"] = retry_after
+            if self.details is None:
+                self.details = {"retry_after": retry_after}
         super().__init__(self.message)
 
 
@@ -67,6 +81,18 @@ class InvalidJSON(BadRequest):
 class InvalidLastEventId(BadRequest):
     code = "invalid_last_event_id"
     default_message = "Last-Event-ID must be a non-negative integer token index."
+
+
+class Unauthorized(ChatWaitError):
+    """No valid API key. One body for a missing, malformed or unknown key, so a caller
+    learns nothing about which keys exist."""
+
+    status_code = 401
+    code = "unauthorized"
+    default_message = "Send a valid API key as 'Authorization: Bearer <key>'."
+
+    def __init__(self) -> None:
+        super().__init__(headers={"WWW-Authenticate": "Bearer"})
 
 
 class ValidationFailed(ChatWaitError):
@@ -111,6 +137,41 @@ class ConversationBusy(ChatWaitError):
         "wait for it to finish or cancel it."
     )
     retryable = True
+
+
+class StreamIdInUse(ChatWaitError):
+    status_code = 409
+    code = "stream_id_in_use"
+    default_message = (
+        "This stream_id already belongs to a stream of another message; "
+        "choose a new stream_id for a new message."
+    )
+
+
+class LimitExceeded(ChatWaitError):
+    """A per-principal limit; `retry_after` says when trying again can succeed."""
+
+    status_code = 429
+    code = "limit_exceeded"
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int) -> None:
+        super().__init__(message, retry_after=str(max(1, retry_after_seconds)))
+
+
+class RateLimited(LimitExceeded):
+    code = "rate_limited"
+    default_message = "Too many runs started in the last minute; try again later."
+
+
+class TooManyRuns(LimitExceeded):
+    code = "too_many_runs"
+    default_message = "Too many of your runs are in progress; wait for one to finish."
+
+
+class QuotaExceeded(LimitExceeded):
+    code = "quota_exceeded"
+    default_message = "Today's token budget is used up; it renews at midnight UTC."
 
 
 class StreamCancelled(ChatWaitError):
@@ -159,12 +220,6 @@ class UpstreamRateLimited(UpstreamError):
     status_code = 429
     code = "upstream_rate_limited"
     default_message = "The language model service is rate limiting us; try again later."
-
-    def __init__(self, message: str | None = None, *, retry_after: str | None = None) -> None:
-        headers = {"Retry-After": retry_after} if retry_after else None
-        details = {"retry_after": retry_after} if retry_after else None
-        super().__init__(message, details=details, headers=headers)
-        self.retry_after = retry_after
 
 
 class UpstreamAuthFailed(UpstreamError):

@@ -122,12 +122,16 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the error body for these statuses."""
     descriptions = {
         400: "Malformed JSON (`invalid_json`) or a bad Last-Event-ID (`invalid_last_event_id`).",
-        404: "Unknown or expired stream (`stream_not_found`).",
-        409: "The conversation is answering another message (`conversation_busy`).",
+        401: "No valid API key (`unauthorized`); send `Authorization: Bearer <key>`.",
+        404: "Unknown or expired stream (`stream_not_found`) or conversation "
+        "(`conversation_not_found`); another principal's ids are unknown too.",
+        409: "The conversation is answering another message (`conversation_busy`), or the "
+        "stream_id belongs to another message (`stream_id_in_use`).",
         413: "Body over MAX_BODY_BYTES (`payload_too_large`).",
         415: "Body is not JSON (`unsupported_media_type`).",
         422: "Invalid fields (`validation_error`), with per-field `details`.",
-        429: "The model provider rate-limits us (`upstream_rate_limited`), see Retry-After.",
+        429: "A limit of yours (`rate_limited`, `too_many_runs`, `quota_exceeded`) or of the "
+        "model provider (`upstream_rate_limited`); see Retry-After.",
         502: "Model provider failed (`upstream_error`) or rejected the key "
         "(`upstream_auth_failed`).",
         503: "A store is unreachable (`store_unavailable`).",

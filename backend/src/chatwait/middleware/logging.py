@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from chatwait.auth import plain_keys
 from chatwait.config import Settings
 
 
@@ -33,7 +34,7 @@ class SecretRedactingFilter(logging.Filter):
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    handler.addFilter(SecretRedactingFilter([settings.api_key or ""]))
+    handler.addFilter(SecretRedactingFilter([settings.api_key or "", *plain_keys(settings)]))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log_level.upper())

@@ -30,7 +30,8 @@ class RequestContextMiddleware:
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
         status = 500
         started = time.perf_counter()
 
@@ -44,11 +45,13 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
+            # The principal (set by api/auth.py) names the caller; keys are never logged.
             access_logger.info(
-                "request method=%s path=%s status=%d duration_ms=%.1f request_id=%s",
+                "request method=%s path=%s status=%d duration_ms=%.1f request_id=%s principal=%s",
                 scope["method"],
                 scope["path"],
                 status,
                 (time.perf_counter() - started) * 1000,
                 request_id,
+                state.get("principal", "-"),
             )

@@ -16,6 +16,21 @@ def message_text(content: Any) -> str:
     return ""
 
 
+def chat_messages(items: list[Any]) -> list[dict[str, str]]:
+    """The user and assistant text messages of a session's items, in order."""
+    messages = []
+    for item in items:
+        if (
+            isinstance(item, dict)
+            and item.get("role") in ("user", "assistant")
+            and item.get("type", "message") == "message"
+        ):
+            messages.append(
+                {"role": str(item["role"]), "content": message_text(item.get("content"))}
+            )
+    return messages
+
+
 class TokenUsage(BaseModel):
     """Token counts reported by the model for one run (all model requests added up)."""
 

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from chatwait.auth import scoped_id
 from chatwait.models.chat import TokenUsage
 
 
@@ -17,9 +18,19 @@ class StreamMeta(BaseModel):
     """Fixed facts about a stream, written once when its run starts."""
 
     stream_id: str
+    # The principal that started it; stores key the stream by `key`, so ids chosen by
+    # two principals never meet.
+    owner: str
     conversation_id: str
     model: str
     created_at: float
+    # SHA-256 of the message that started it: the same stream_id with another message
+    # is refused (stream_id_in_use) instead of silently replaying this stream.
+    message_sha256: str | None = None
+
+    @property
+    def key(self) -> str:
+        return scoped_id(self.owner, self.stream_id)
 
 
 class StreamOutcome(BaseModel):

@@ -7,15 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from sse_starlette import EventSourceResponse
 
+from chatwait.api.auth import PrincipalDep
 from chatwait.api.disconnect import unless_client_disconnects
 from chatwait.api.errors import error_responses
-from chatwait.api.validation import (
-    ensure_message_length,
-    field_error,
-    parse_last_event_id,
-    require_json_body,
-)
+from chatwait.api.stream_request import stream_open_request
+from chatwait.api.validation import ensure_message_length, require_json_body
 from chatwait.deps import ChatServiceDep, SettingsDep, StreamingServiceDep
+from chatwait.models.ids import new_conversation_id
 from chatwait.schemas.chat import (
     STREAM_ID_PATTERN,
     ChatRequest,
@@ -24,7 +22,6 @@ from chatwait.schemas.chat import (
     WaitResponse,
 )
 from chatwait.schemas.openapi import sse_response_doc
-from chatwait.services.conversations import new_conversation_id
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -42,17 +39,23 @@ LastEventIdHeader = Annotated[
     response_model=WaitResponse,
     summary="Answer a message and return the whole reply",
     dependencies=[Depends(require_json_body)],
-    responses=error_responses(400, 409, 413, 415, 422, 429, 502, 504),
+    responses=error_responses(400, 401, 409, 413, 415, 422, 429, 502, 504),
 )
 async def chat_wait(
-    request: Request, body: ChatRequest, chat: ChatServiceDep, settings: SettingsDep
+    request: Request,
+    principal: PrincipalDep,
+    body: ChatRequest,
+    chat: ChatServiceDep,
+    settings: SettingsDep,
 ) -> WaitResponse:
     """Runs the agent to completion (`Runner.run`) and returns the reply as JSON.
 
     Closing the connection before the reply cancels the run."""
     ensure_message_length(body.message, settings.max_message_chars)
     conversation_id = body.conversation_id or new_conversation_id()
-    reply = await unless_client_disconnects(request, chat.reply(body.message, conversation_id))
+    reply = await unless_client_disconnects(
+        request, chat.reply(principal.name, body.message, conversation_id)
+    )
     return WaitResponse(
         response=reply.text,
         conversation_id=reply.conversation_id,
@@ -62,35 +65,17 @@ async def chat_wait(
 
 
 async def _stream(
-    request: StreamRequest,
+    principal: PrincipalDep,
+    fields: StreamRequest,
     location: str,
     last_event_id_header: str | None,
     streaming: StreamingServiceDep,
     settings: SettingsDep,
 ) -> EventSourceResponse:
-    ensure_message_length(request.message, settings.max_message_chars, location)
-    if request.message is None and request.stream_id is None:
-        raise field_error(
-            "message",
-            "give a message to start a stream, or a stream_id to follow or resume one",
-            "missing",
-            location,
-        )
-    raw_last_event_id = (
-        last_event_id_header if last_event_id_header is not None else request.last_event_id
+    request = stream_open_request(
+        principal, fields, last_event_id_header, location, settings.max_message_chars
     )
-    last_event_id = parse_last_event_id(raw_last_event_id)
-    if last_event_id is not None and request.stream_id is None:
-        # Without a stream_id a reconnect would start a second run: refuse it instead.
-        raise field_error(
-            "stream_id", "Last-Event-ID needs the stream_id to resume", "missing", location
-        )
-    opened = await streaming.open(
-        message=request.message,
-        conversation_id=request.conversation_id,
-        stream_id=request.stream_id,
-        last_event_id=last_event_id,
-    )
+    opened = await streaming.open(request)
     return EventSourceResponse(
         streaming.events(opened),
         ping=settings.sse_ping_seconds,
@@ -105,9 +90,12 @@ async def _stream(
 _STREAM_DOC = (
     "Starts a run (`Runner.run_streamed`) and streams its tokens, or follows / resumes "
     "an existing stream. The run belongs to the server, not to the connection: "
-    "disconnecting does not stop it, and any client can resume it by `stream_id`."
+    "disconnecting does not stop it, and the same principal can resume it by `stream_id`."
 )
-_STREAM_RESPONSES = {**sse_response_doc(), **error_responses(400, 404, 409, 413, 415, 422)}
+_STREAM_RESPONSES = {
+    **sse_response_doc(),
+    **error_responses(400, 401, 404, 409, 413, 415, 422, 429),
+}
 
 
 @router.get(
@@ -118,12 +106,13 @@ _STREAM_RESPONSES = {**sse_response_doc(), **error_responses(400, 404, 409, 413,
     responses=_STREAM_RESPONSES,
 )
 async def chat_streaming_get(
+    principal: PrincipalDep,
     params: Annotated[StreamQuery, Query()],
     streaming: StreamingServiceDep,
     settings: SettingsDep,
     last_event_id: LastEventIdHeader = None,
 ) -> EventSourceResponse:
-    return await _stream(params, "query", last_event_id, streaming, settings)
+    return await _stream(principal, params, "query", last_event_id, streaming, settings)
 
 
 @router.post(
@@ -135,24 +124,27 @@ async def chat_streaming_get(
     responses=_STREAM_RESPONSES,
 )
 async def chat_streaming_post(
+    principal: PrincipalDep,
     body: StreamRequest,
     streaming: StreamingServiceDep,
     settings: SettingsDep,
     last_event_id: LastEventIdHeader = None,
 ) -> EventSourceResponse:
-    return await _stream(body, "body", last_event_id, streaming, settings)
+    return await _stream(principal, body, "body", last_event_id, streaming, settings)
 
 
 @router.delete(
     "/streaming/{stream_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Cancel a stream's run",
-    responses=error_responses(404, 422),
+    responses=error_responses(401, 404, 422),
 )
 async def cancel_stream(
-    stream_id: Annotated[str, Path(pattern=STREAM_ID_PATTERN)], streaming: StreamingServiceDep
+    principal: PrincipalDep,
+    stream_id: Annotated[str, Path(pattern=STREAM_ID_PATTERN)],
+    streaming: StreamingServiceDep,
 ) -> Response:
     """Stops the run (closing its upstream stream); viewers get `event: error`, code
     `cancelled`. Cancelling a finished stream changes nothing."""
-    await streaming.cancel(stream_id)
+    await streaming.cancel(principal.name, stream_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,9 +1,11 @@
 """The ChatWait agent and its two ways to run: to completion, or streamed.
 
 Both go through the Agents SDK `Runner` with the conversation's `Session`, so the SDK
-loads and stores history. `reply()` awaits `Runner.run` (never `run_sync`, which would
-block the event loop); `start_streamed()` returns a `StreamedRun` for the stream
-supervisor, which drives it in a task of its own.
+loads and stores history. Before either, the principal's limits admit the run and the
+conversation's lease is taken (`reserve`); both are given back when the run ends.
+`reply()` awaits `Runner.run` (never `run_sync`, which would block the event loop);
+`reserve(…).start()` returns a `StreamedRun` for the stream supervisor, which drives it
+in a task of its own.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 from agents import Agent, ModelSettings, Runner, RunResultStreaming, Usage
-from agents.memory import Session
 from openai.types.responses import ResponseTextDeltaEvent
 
 from chatwait.config import Settings
 from chatwait.models.chat import ChatReply, TokenUsage
+from chatwait.services.conversation_index import IndexedSession
 from chatwait.services.conversations import ConversationLease, ConversationStore
+from chatwait.services.limits import PrincipalLimits, RunTicket
 from chatwait.services.llm_service import LanguageModel, translate_upstream_error
+
+# Output tokens of a run whose model reports no usage: about four characters a token.
+CHARS_PER_TOKEN = 4
 
 
 def _token_usage(usage: Usage) -> TokenUsage:
@@ -33,16 +39,13 @@ class AgentStreamedRun:
     """Adapts `RunResultStreaming` to the supervisor's `StreamedRun` protocol."""
 
     def __init__(
-        self,
-        result: RunResultStreaming,
-        lease: ConversationLease,
-        session: Session,
-        conversations: ConversationStore,
+        self, result: RunResultStreaming, reservation: Reservation, session: IndexedSession
     ) -> None:
         self._result = result
-        self._lease = lease
+        self._reservation = reservation
         self._session = session
-        self._conversations = conversations
+        self._conversations = reservation.conversations
+        self._token_count = 0
 
     async def deltas(self) -> AsyncGenerator[str]:
         try:
@@ -52,6 +55,7 @@ class AgentStreamedRun:
                     and isinstance(event.data, ResponseTextDeltaEvent)
                     and event.data.delta
                 ):
+                    self._token_count += 1
                     yield event.data.delta
         except Exception as error:
             raise self._conversations.store_error(error) or translate_upstream_error(
@@ -70,18 +74,50 @@ class AgentStreamedRun:
 
     async def aclose(self) -> None:
         self._conversations.close_session(self._session)
+        await self._reservation.finish(self.usage(), self._token_count)
+
+
+class Reservation:
+    """A run's admission ticket and conversation lease, held until the run ends."""
+
+    def __init__(
+        self,
+        service: ChatAgentService,
+        ticket: RunTicket,
+        lease: ConversationLease,
+    ) -> None:
+        self._service = service
+        self.conversations = service.conversations
+        self._ticket = ticket
+        self._lease = lease
+
+    def start(self, message: str) -> AgentStreamedRun:
+        session = self.conversations.session(self._lease.owner, self._lease.conversation_id)
+        result = Runner.run_streamed(self._service.agent, message, session=session)
+        return AgentStreamedRun(result, self, session)
+
+    async def finish(self, usage: TokenUsage | None, estimated_output_tokens: int) -> None:
         await self._lease.release()
+        await self._ticket.finish(usage, estimated_output_tokens)
+
+    async def release(self) -> None:
+        await self.finish(None, 0)
 
 
 class ChatAgentService:
     """Runs the ChatWait agent for one message of one conversation."""
 
     def __init__(
-        self, settings: Settings, model: LanguageModel, conversations: ConversationStore
+        self,
+        settings: Settings,
+        model: LanguageModel,
+        conversations: ConversationStore,
+        limits: PrincipalLimits,
     ) -> None:
         self._model = model
-        self._conversations = conversations
-        self._agent = Agent(
+        self.conversations = conversations
+        self._limits = limits
+        self.agent = Agent(
             name="ChatWait",
             instructions=settings.agent_instructions,
             model=model.model,
@@ -93,31 +129,35 @@ class ChatAgentService:
     def model_name(self) -> str:
         return self._model.name
 
-    async def reply(self, message: str, conversation_id: str) -> ChatReply:
-        lease = await self._conversations.acquire(conversation_id)
-        session = self._conversations.session(conversation_id)
+    async def reserve(
+        self, principal: str, conversation_id: str, stream_id: str | None = None
+    ) -> Reservation:
+        """Admit a run of `principal` (429s) and take the conversation (409), in that
+        order, so a refused run holds nothing."""
+        ticket = await self._limits.admit(principal)
         try:
-            result = await Runner.run(self._agent, message, session=session)
+            lease = await self.conversations.acquire(principal, conversation_id, stream_id)
+        except BaseException:
+            await ticket.finish(None)
+            raise
+        return Reservation(self, ticket, lease)
+
+    async def reply(self, principal: str, message: str, conversation_id: str) -> ChatReply:
+        reservation = await self.reserve(principal, conversation_id)
+        session = self.conversations.session(principal, conversation_id)
+        usage: TokenUsage | None = None
+        text = ""
+        try:
+            result = await Runner.run(self.agent, message, session=session)
+            text = str(result.final_output)
+            usage = _token_usage(result.context_wrapper.usage)
         except Exception as error:
-            raise self._conversations.store_error(error) or translate_upstream_error(
+            raise self.conversations.store_error(error) or translate_upstream_error(
                 error
             ) from error
         finally:
-            self._conversations.close_session(session)
-            await lease.release()
+            self.conversations.close_session(session)
+            await reservation.finish(usage, len(text) // CHARS_PER_TOKEN)
         return ChatReply(
-            text=str(result.final_output),
-            conversation_id=conversation_id,
-            model=self._model.name,
-            usage=_token_usage(result.context_wrapper.usage),
+            text=text, conversation_id=conversation_id, model=self._model.name, usage=usage
         )
-
-    def start_streamed(self, message: str, lease: ConversationLease) -> AgentStreamedRun:
-        """Start a streamed run of the leased conversation; the run releases the lease.
-
-        The caller takes the lease first, so that `conversation_busy` is answered before
-        a stream_id is claimed.
-        """
-        session = self._conversations.session(lease.conversation_id)
-        result = Runner.run_streamed(self._agent, message, session=session)
-        return AgentStreamedRun(result, lease, session, self._conversations)

@@ -5,7 +5,12 @@ the turn after it. Two turns of one conversation at once would interleave their 
 so a turn first takes the conversation's lease, and a second one is refused with
 `conversation_busy` (409) rather than queued invisibly.
 
-    ConversationStore                 session(), lease, history, delete, ping
+Every conversation belongs to a principal: sessions and leases are keyed by
+`scoped_id(owner, conversation_id)`, so the same id chosen by two principals names two
+conversations, and one principal cannot read, continue or delete another's. The list
+of a principal's conversations is the index in services/conversation_index.py.
+
+    ConversationStore                 session(), lease, history, list, rename, delete, ping
     ├── SQLiteConversationStore       SESSION_STORE_URL=sqlite:///… (default); leases in
     │                                 this process — one worker
     └── RedisConversationStore        SESSION_STORE_URL=redis://…; the SDK's RedisSession
@@ -27,38 +32,29 @@ from agents.extensions.memory.redis_session import RedisSession
 from agents.memory import Session
 from redis.exceptions import RedisError
 
+from chatwait.auth import scoped_id
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, ConversationBusy, StoreUnavailable
-from chatwait.models.chat import message_text
-from chatwait.streams.redis import guarded, redis_client
+from chatwait.models.chat import chat_messages
+from chatwait.redis_client import guarded, is_redis_url, redis_client
+from chatwait.services.conversation_index import (
+    ConversationIndex,
+    ConversationInfo,
+    ConversationPage,
+    IndexedSession,
+    RedisConversationIndex,
+    SQLiteConversationIndex,
+)
 
 # A Redis lease outlives a crashed worker by at most this long; the holder renews it.
 REDIS_LEASE_SECONDS = 30
 
 
-def new_conversation_id() -> str:
-    return "conv_" + secrets.token_urlsafe(16)
-
-
-def chat_messages(items: list[Any]) -> list[dict[str, str]]:
-    """The user and assistant text messages of a session's items, in order."""
-    messages = []
-    for item in items:
-        if (
-            isinstance(item, dict)
-            and item.get("role") in ("user", "assistant")
-            and item.get("type", "message") == "message"
-        ):
-            messages.append(
-                {"role": str(item["role"]), "content": message_text(item.get("content"))}
-            )
-    return messages
-
-
 class ConversationLease(abc.ABC):
     """Held while one turn of a conversation runs; `release()` is idempotent."""
 
-    def __init__(self, conversation_id: str) -> None:
+    def __init__(self, owner: str, conversation_id: str) -> None:
+        self.owner = owner
         self.conversation_id = conversation_id
 
     @abc.abstractmethod
@@ -66,37 +62,64 @@ class ConversationLease(abc.ABC):
 
 
 class ConversationStore(abc.ABC):
-    """Sessions (history) of conversations and the leases that serialise their turns."""
+    """Sessions (history) of conversations, the leases that serialise their turns, and
+    the index that lists them."""
 
-    async def open(self) -> None:  # noqa: B027 - optional hook
+    index: ConversationIndex
+
+    async def open(self) -> None:
         """Prepare the store (create files, connect)."""
+        await self.index.open()
 
     @abc.abstractmethod
-    def session(self, conversation_id: str) -> Session:
-        """The history of one conversation; hand it back to `close_session` after the turn."""
+    def _session(self, key: str) -> Session:
+        """The SDK session stored under `key` (a scoped id)."""
 
-    def close_session(self, session: Session) -> None:  # noqa: B027 - optional hook
+    def session(self, owner: str, conversation_id: str) -> IndexedSession:
+        """The history of one conversation; hand it back to `close_session` after the turn."""
+        inner = self._session(scoped_id(owner, conversation_id))
+        return IndexedSession(inner, self.index, owner, conversation_id)
+
+    def close_session(self, session: IndexedSession) -> None:  # noqa: B027 - optional hook
         """Release what a session holds."""
 
     @abc.abstractmethod
-    async def acquire(self, conversation_id: str) -> ConversationLease:
-        """The conversation's lease; raises ConversationBusy when a turn holds it."""
+    async def acquire(
+        self, owner: str, conversation_id: str, stream_id: str | None = None
+    ) -> ConversationLease:
+        """The conversation's lease; raises ConversationBusy when a turn holds it.
 
-    async def get_messages(self, conversation_id: str) -> list[dict[str, str]] | None:
+        `stream_id` names the stream that will run the turn, so that a refused client
+        learns which stream to join (`details.stream_id` of conversation_busy).
+        """
+
+    async def get_messages(self, owner: str, conversation_id: str) -> list[dict[str, str]] | None:
         """The conversation's text messages, or None when it has none (unknown)."""
-        session = self.session(conversation_id)
+        session = self.session(owner, conversation_id)
         try:
             items = await self.call(session.get_items())
         finally:
             self.close_session(session)
         return chat_messages(items) if items else None
 
-    async def delete(self, conversation_id: str) -> bool:
+    async def list(self, owner: str, limit: int, cursor: str | None) -> ConversationPage:
+        page: ConversationPage = await self.call(self.index.page(owner, limit, cursor))
+        return page
+
+    async def rename(self, owner: str, conversation_id: str, title: str) -> ConversationInfo | None:
+        if not await self.call(self.index.rename(owner, conversation_id, title)):
+            return None
+        info: ConversationInfo | None = await self.call(self.index.get(owner, conversation_id))
+        return info
+
+    async def delete(self, owner: str, conversation_id: str) -> bool:
         """Forget a conversation's history; False when it had none. Refused while busy."""
-        lease = await self.acquire(conversation_id)
-        session = self.session(conversation_id)
+        lease = await self.acquire(owner, conversation_id)
+        session = self.session(owner, conversation_id)
         try:
             if not await self.call(session.get_items(limit=1)):
+                # An index entry without history (a turn that failed before writing).
+                await self.call(self.index.remove(owner, conversation_id))
                 return False
             await self.call(session.clear_session())
             return True
@@ -120,20 +143,25 @@ class ConversationStore(abc.ABC):
     @abc.abstractmethod
     async def ping(self) -> None: ...
 
-    async def aclose(self) -> None:  # noqa: B027 - optional hook
+    async def aclose(self) -> None:
         """Close connections."""
+        await self.index.aclose()
+
+
+def busy(holder: str | None) -> ConversationBusy:
+    return ConversationBusy(details={"stream_id": holder} if holder else None)
 
 
 class _LocalLease(ConversationLease):
-    def __init__(self, busy: set[str], conversation_id: str) -> None:
-        super().__init__(conversation_id)
+    def __init__(self, busy: dict[str, str | None], owner: str, conversation_id: str) -> None:
+        super().__init__(owner, conversation_id)
         self._busy = busy
         self._released = False
 
     async def release(self) -> None:
         if not self._released:
             self._released = True
-            self._busy.discard(self.conversation_id)
+            self._busy.pop(scoped_id(self.owner, self.conversation_id), None)
 
 
 class SQLiteConversationStore(ConversationStore):
@@ -141,26 +169,32 @@ class SQLiteConversationStore(ConversationStore):
 
     def __init__(self, db_path: Path) -> None:
         self._db_path = db_path
-        self._busy: set[str] = set()
+        # Scoped conversation id → the stream running its turn (None: a wait request).
+        self._busy: dict[str, str | None] = {}
+        self.index = SQLiteConversationIndex(db_path)
 
     async def open(self) -> None:
         if str(self._db_path) != ":memory:":
             self._db_path.parent.mkdir(parents=True, exist_ok=True)
+        await super().open()
 
-    def session(self, conversation_id: str) -> Session:
-        return SQLiteSession(conversation_id, self._db_path)
+    def _session(self, key: str) -> Session:
+        return SQLiteSession(key, self._db_path)
 
-    def close_session(self, session: Session) -> None:
+    def close_session(self, session: IndexedSession) -> None:
         # SQLiteSession keeps one connection per worker thread until closed.
-        if isinstance(session, SQLiteSession):
-            session.close()
+        if isinstance(session.inner, SQLiteSession):
+            session.inner.close()
 
-    async def acquire(self, conversation_id: str) -> ConversationLease:
+    async def acquire(
+        self, owner: str, conversation_id: str, stream_id: str | None = None
+    ) -> ConversationLease:
+        key = scoped_id(owner, conversation_id)
         # Check-and-add with no await in between: atomic on the event loop.
-        if conversation_id in self._busy:
-            raise ConversationBusy()
-        self._busy.add(conversation_id)
-        return _LocalLease(self._busy, conversation_id)
+        if key in self._busy:
+            raise busy(self._busy[key])
+        self._busy[key] = stream_id
+        return _LocalLease(self._busy, owner, conversation_id)
 
     def store_error(self, error: BaseException) -> ChatWaitError | None:
         if isinstance(error, sqlite3.Error):
@@ -179,6 +213,7 @@ class SQLiteConversationStore(ConversationStore):
 
     async def aclose(self) -> None:
         self._busy.clear()
+        await super().aclose()
 
 
 # Release only our own lease: a lease that expired and was taken by another worker
@@ -194,8 +229,10 @@ return 0
 
 
 class _RedisLease(ConversationLease):
-    def __init__(self, store: RedisConversationStore, conversation_id: str, token: str) -> None:
-        super().__init__(conversation_id)
+    def __init__(
+        self, store: RedisConversationStore, owner: str, conversation_id: str, token: str
+    ) -> None:
+        super().__init__(owner, conversation_id)
         self._store = store
         self._token = token
         self._renewer = asyncio.create_task(self._renew())
@@ -208,7 +245,7 @@ class _RedisLease(ConversationLease):
                 await self._store.redis.eval(
                     _RENEW_IF_OURS,
                     1,
-                    self._store.lease_key(self.conversation_id),
+                    self._store.lease_key(self.owner, self.conversation_id),
                     self._token,
                     str(REDIS_LEASE_SECONDS * 1000),
                 )
@@ -220,7 +257,10 @@ class _RedisLease(ConversationLease):
         # Best effort: if Redis is down the lease simply expires.
         with contextlib.suppress(RedisError, OSError):
             await self._store.redis.eval(
-                _RELEASE_IF_OURS, 1, self._store.lease_key(self.conversation_id), self._token
+                _RELEASE_IF_OURS,
+                1,
+                self._store.lease_key(self.owner, self.conversation_id),
+                self._token,
             )
 
 
@@ -229,26 +269,29 @@ class RedisConversationStore(ConversationStore):
 
     def __init__(self, url: str) -> None:
         self.redis = redis_client(url)
+        self.index = RedisConversationIndex(self.redis)
 
     @staticmethod
-    def lease_key(conversation_id: str) -> str:
-        return f"chatwait:conversation:{conversation_id}:lease"
+    def lease_key(owner: str, conversation_id: str) -> str:
+        return f"chatwait:conversation:{scoped_id(owner, conversation_id)}:lease"
 
-    def session(self, conversation_id: str) -> Session:
-        return RedisSession(
-            conversation_id, redis_client=self.redis, key_prefix="chatwait:conversation"
-        )
+    def _session(self, key: str) -> Session:
+        return RedisSession(key, redis_client=self.redis, key_prefix="chatwait:conversation")
 
-    async def acquire(self, conversation_id: str) -> ConversationLease:
-        token = secrets.token_hex(8)
-        taken = await guarded(
-            self.redis.set(
-                self.lease_key(conversation_id), token, nx=True, px=REDIS_LEASE_SECONDS * 1000
-            )
-        )
+    async def acquire(
+        self, owner: str, conversation_id: str, stream_id: str | None = None
+    ) -> ConversationLease:
+        # The lease's value is `token:stream_id`: only its holder releases it, and a
+        # refused client learns which stream to join.
+        token = f"{secrets.token_hex(8)}:{stream_id or ''}"
+        key = self.lease_key(owner, conversation_id)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(key, token, nx=True, px=REDIS_LEASE_SECONDS * 1000)
+            pipe.get(key)
+            taken, holder = await guarded(pipe.execute())
         if not taken:
-            raise ConversationBusy()
-        return _RedisLease(self, conversation_id, token)
+            raise busy(str(holder or "").partition(":")[2] or None)
+        return _RedisLease(self, owner, conversation_id, token)
 
     def store_error(self, error: BaseException) -> ChatWaitError | None:
         if isinstance(error, RedisError | OSError):
@@ -262,11 +305,12 @@ class RedisConversationStore(ConversationStore):
             raise StoreUnavailable("The conversation store (Redis) does not answer.") from error
 
     async def aclose(self) -> None:
+        await super().aclose()
         await self.redis.aclose()
 
 
 def create_conversation_store(settings: Settings) -> ConversationStore:
     """The store for SESSION_STORE_URL."""
-    if settings.session_store_url.startswith(("redis://", "rediss://")):
+    if is_redis_url(settings.session_store_url):
         return RedisConversationStore(settings.session_store_url)
     return SQLiteConversationStore(settings.sqlite_session_path)

@@ -1,102 +1,47 @@
 """`/chat/streaming` as a service: open (start or find) a stream, then render it as SSE.
 
-Opening does every check that can fail with an HTTP status (validation, 404, 409)
-before the response starts; once the `200 text/event-stream` is sent, failures can
-only arrive as `event: error`.
+Opening (streams/lifecycle.py) does every check that can fail with an HTTP status
+(404, 409, 429) before the response starts; once the `200 text/event-stream` is sent,
+failures can only arrive as `event: error`.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 from sse_starlette import ServerSentEvent
 
 from chatwait.config import Settings
-from chatwait.exceptions import ChatWaitError, StreamNotFound
+from chatwait.exceptions import ChatWaitError
 from chatwait.models.stream import StreamMeta, StreamOutcome
 from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
 from chatwait.services.chat_agent import ChatAgentService
-from chatwait.services.conversations import ConversationStore, new_conversation_id
-from chatwait.streams.lifecycle import StreamSupervisor, Token, error_outcome
+from chatwait.streams.lifecycle import (
+    OpenedStream,
+    StreamOpenRequest,
+    StreamSupervisor,
+    Token,
+    error_outcome,
+)
 
 logger = logging.getLogger(__name__)
 
 
-def new_stream_id() -> str:
-    # 128 random bits: a stream_id is the only key to someone's answer.
-    return "str_" + secrets.token_urlsafe(16)
-
-
-@dataclass(frozen=True)
-class OpenedStream:
-    meta: StreamMeta
-    start_index: int
-    started_run: bool
-
-
 class StreamingService:
     def __init__(
-        self,
-        settings: Settings,
-        chat: ChatAgentService,
-        conversations: ConversationStore,
-        supervisor: StreamSupervisor,
+        self, settings: Settings, chat: ChatAgentService, supervisor: StreamSupervisor
     ) -> None:
         self._settings = settings
         self._chat = chat
-        self._conversations = conversations
         self._supervisor = supervisor
 
-    async def open(
-        self,
-        *,
-        message: str | None,
-        conversation_id: str | None,
-        stream_id: str | None,
-        last_event_id: int | None,
-    ) -> OpenedStream:
-        """Find the stream to follow or start a new run; raises before any byte is sent.
+    async def open(self, request: StreamOpenRequest) -> OpenedStream:
+        """Find the caller's stream or start a run (streams/lifecycle.py decides)."""
+        return await self._supervisor.open(request, self._chat)
 
-        Callers have validated that `message` or `stream_id` is given, and that a
-        `last_event_id` comes with a `stream_id`.
-        """
-        start_index = 0 if last_event_id is None else last_event_id + 1
-        if stream_id is not None:
-            meta = await self._supervisor.store.get_meta(stream_id)
-            if meta is not None:
-                return OpenedStream(meta, start_index, started_run=False)
-            if last_event_id is not None or message is None:
-                raise StreamNotFound()
-        assert message is not None
-        meta = StreamMeta(
-            stream_id=stream_id or new_stream_id(),
-            conversation_id=conversation_id or new_conversation_id(),
-            model=self._chat.model_name,
-            created_at=time.time(),
-        )
-        lease = await self._conversations.acquire(meta.conversation_id)
-        try:
-            if not await self._supervisor.store.create(meta):
-                # Another request claimed this stream_id a moment ago: follow its run.
-                await lease.release()
-                existing = await self._supervisor.store.get_meta(meta.stream_id)
-                if existing is None:
-                    raise StreamNotFound()
-                return OpenedStream(existing, start_index, started_run=False)
-            run = self._chat.start_streamed(message, lease)
-        except BaseException:
-            await lease.release()
-            raise
-        self._supervisor.start(meta, run)
-        logger.info("stream %s started", meta.stream_id)
-        return OpenedStream(meta, 0, started_run=True)
-
-    async def cancel(self, stream_id: str) -> None:
-        await self._supervisor.cancel(stream_id)
+    async def cancel(self, principal: str, stream_id: str) -> None:
+        await self._supervisor.cancel(principal, stream_id)
 
     async def events(self, opened: OpenedStream) -> AsyncIterator[ServerSentEvent]:
         """The SSE events of one viewer: start, tokens from its index, done or error."""
@@ -109,7 +54,7 @@ class StreamingService:
             retry=self._settings.sse_retry_ms,
         )
         try:
-            async for item in self._supervisor.follow(meta.stream_id, opened.start_index):
+            async for item in self._supervisor.follow(meta.key, opened.start_index):
                 if isinstance(item, Token):
                     yield ServerSentEvent(
                         event="token",

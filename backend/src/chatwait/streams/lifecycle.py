@@ -1,6 +1,7 @@
-"""The life of a streamed run, in one place: produce, watch, cancel, abandon, follow.
+"""The life of a streamed run, in one place: open, produce, watch, cancel, abandon, follow.
 
-    request ──start()──► producer task ──append(i, delta)──► StreamStore ◄──read(from i)── viewers
+    request ──open()──► find the caller's stream, or reserve a run and claim the id
+            ──start()──► producer task ──append(i, delta)──► StreamStore ◄──read(from i)── viewers
                              ▲    │                                                   (any number,
      DELETE ─request_cancel──┤    └──finish(outcome)────────► StreamStore               any process)
      nobody watching ────────┘         (TTL starts)
@@ -17,6 +18,8 @@
   tokens and sees the lease older than STREAM_PRODUCER_LEASE_SECONDS (the process
   died) records and reports `producer_lost` (retryable) instead of hanging.
 * On shutdown every producer is cancelled and records `producer_lost` (retryable).
+* Streams are keyed by (owner, stream_id) (`StreamMeta.key`): a principal can only ever
+  find, follow or cancel its own streams, and another principal's id is simply unknown.
 
 docs/architecture.md draws the sequence diagrams.
 """
@@ -25,21 +28,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from chatwait.auth import scoped_id
 from chatwait.exceptions import (
     ChatWaitError,
     InternalError,
     ProducerLost,
     StreamCancelled,
+    StreamIdInUse,
     StreamNotFound,
-    UpstreamRateLimited,
 )
 from chatwait.models.chat import TokenUsage
+from chatwait.models.ids import new_conversation_id, new_stream_id
 from chatwait.models.stream import StreamMeta, StreamOutcome
 from chatwait.streams.store import StreamStore
 
@@ -75,10 +81,59 @@ class StreamedRun(Protocol):
         ...
 
 
+class RunReservation(Protocol):
+    """What a new run holds before it starts (its conversation, its limit slot)."""
+
+    def start(self, message: str) -> StreamedRun:
+        """Start the run; from now on the run releases what the reservation held."""
+        ...
+
+    async def release(self) -> None:
+        """Give everything back: the run will not start."""
+        ...
+
+
+class RunLauncher(Protocol):
+    """Reserves and starts runs (the chat service adapts the Agents SDK)."""
+
+    @property
+    def model_name(self) -> str: ...
+
+    async def reserve(self, principal: str, conversation_id: str, stream_id: str) -> RunReservation:
+        """Admit a run (limits) and take its conversation; raises 429 / 409 errors."""
+        ...
+
+
+@dataclass(frozen=True)
+class StreamOpenRequest:
+    """A request to /chat/streaming once its fields passed the request rule."""
+
+    principal: str
+    message: str | None
+    conversation_id: str | None
+    stream_id: str | None
+    last_event_id: int | None
+
+    @property
+    def start_index(self) -> int:
+        return 0 if self.last_event_id is None else self.last_event_id + 1
+
+
+@dataclass(frozen=True)
+class OpenedStream:
+    meta: StreamMeta
+    start_index: int
+    started_run: bool
+
+
 @dataclass(frozen=True)
 class Token:
     index: int
     text: str
+
+
+def message_sha256(message: str) -> str:
+    return hashlib.sha256(message.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def error_outcome(error: ChatWaitError, token_count: int) -> StreamOutcome:
@@ -88,7 +143,7 @@ def error_outcome(error: ChatWaitError, token_count: int) -> StreamOutcome:
         error_code=error.code,
         error_message=error.message,
         retryable=error.retryable,
-        retry_after=error.retry_after if isinstance(error, UpstreamRateLimited) else None,
+        retry_after=error.retry_after,
     )
 
 
@@ -115,20 +170,76 @@ class StreamSupervisor:
     def store(self) -> StreamStore:
         return self._store
 
-    def start(self, meta: StreamMeta, run: StreamedRun) -> None:
-        """Drive `run` in the background; its tokens go to the store under meta.stream_id."""
-        task = asyncio.create_task(self._produce(meta, run), name=f"stream:{meta.stream_id}")
-        self._producers[meta.stream_id] = task
-        task.add_done_callback(lambda _: self._producers.pop(meta.stream_id, None))
+    async def open(self, request: StreamOpenRequest, launcher: RunLauncher) -> OpenedStream:
+        """The caller's stream to follow, or a new run; raises before any byte is sent.
 
-    async def cancel(self, stream_id: str) -> None:
-        """Cancel a stream's run from any process; no-op when it already finished."""
-        if await self._store.get_meta(stream_id) is None:
+        * a known stream_id of the caller: follow it from `start_index` — unless a
+          message is given without Last-Event-ID and differs from the one that started
+          it (409 stream_id_in_use: a new question must not silently get an old answer);
+        * an unknown one with Last-Event-ID, or without a message: 404;
+        * otherwise reserve a run (limits, conversation lease), then claim the id. Of two
+          requests claiming one id at once, the loser gives its reservation back and
+          follows the winner's stream.
+        """
+        digest = message_sha256(request.message) if request.message is not None else None
+        if request.stream_id is not None:
+            existing = await self._find(request, digest)
+            if existing is not None:
+                return existing
+            if request.last_event_id is not None or request.message is None:
+                raise StreamNotFound()
+        assert request.message is not None
+        meta = StreamMeta(
+            stream_id=request.stream_id or new_stream_id(),
+            owner=request.principal,
+            conversation_id=request.conversation_id or new_conversation_id(),
+            model=launcher.model_name,
+            created_at=time.time(),
+            message_sha256=digest,
+        )
+        reservation = await launcher.reserve(
+            request.principal, meta.conversation_id, meta.stream_id
+        )
+        try:
+            if not await self._store.create(meta):
+                await reservation.release()
+                existing = await self._find(request, digest)
+                if existing is None:
+                    raise StreamNotFound()
+                return existing
+            run = reservation.start(request.message)
+        except BaseException:
+            await reservation.release()
+            raise
+        self.start(meta, run)
+        logger.info("stream %s started", meta.stream_id)
+        return OpenedStream(meta, 0, started_run=True)
+
+    async def _find(self, request: StreamOpenRequest, digest: str | None) -> OpenedStream | None:
+        assert request.stream_id is not None
+        meta = await self._store.get_meta(scoped_id(request.principal, request.stream_id))
+        if meta is None:
+            return None
+        if digest is not None and request.last_event_id is None and digest != meta.message_sha256:
+            raise StreamIdInUse()
+        return OpenedStream(meta, request.start_index, started_run=False)
+
+    def start(self, meta: StreamMeta, run: StreamedRun) -> None:
+        """Drive `run` in the background; its tokens go to the store under `meta.key`."""
+        task = asyncio.create_task(self._produce(meta, run), name=f"stream:{meta.key}")
+        self._producers[meta.key] = task
+        task.add_done_callback(lambda _: self._producers.pop(meta.key, None))
+
+    async def cancel(self, principal: str, stream_id: str) -> None:
+        """Cancel one of the caller's streams from any process; no-op once it finished."""
+        key = scoped_id(principal, stream_id)
+        if await self._store.get_meta(key) is None:
             raise StreamNotFound()
-        await self._store.request_cancel(stream_id)
+        await self._store.request_cancel(key)
 
     async def follow(self, stream_id: str, start: int) -> AsyncIterator[Token | StreamOutcome]:
-        """Tokens from index `start`, live as they arrive, then the outcome."""
+        """Tokens of the stream stored under `stream_id` (a `StreamMeta.key`) from index
+        `start`, live as they arrive, then the outcome."""
         index = start
         while True:
             await self._store.touch_viewer(stream_id)
@@ -165,7 +276,7 @@ class StreamSupervisor:
 
     # --- producer side -------------------------------------------------------------
     async def _produce(self, meta: StreamMeta, run: StreamedRun) -> None:
-        stream_id = meta.stream_id
+        stream_id = meta.key
         this_task = asyncio.current_task()
         assert this_task is not None
         watcher = asyncio.create_task(self._watch(stream_id, this_task))

@@ -53,9 +53,9 @@ class MemoryStreamStore(StreamStore):
             stream.notify()  # wake viewers so they see StreamNotFound, not a hang
 
     async def create(self, meta: StreamMeta) -> bool:
-        if self._get(meta.stream_id) is not None:
+        if self._get(meta.key) is not None:
             return False
-        self._streams[meta.stream_id] = _Stream(meta=meta)
+        self._streams[meta.key] = _Stream(meta=meta)
         return True
 
     async def get_meta(self, stream_id: str) -> StreamMeta | None:

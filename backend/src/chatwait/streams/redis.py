@@ -17,9 +17,7 @@ workers on several machines need synchronised clocks (NTP), as leases always do.
 
 Keys of an unfinished stream expire after STREAM_TTL_SECONDS + MAX_RUN_SECONDS, so a
 producer lost with its machine leaks nothing; `finish` shortens that to the TTL.
-Every Redis failure is raised as StoreUnavailable (503 `store_unavailable`): clients
-time out after a second or two and retry once at most, so requests fail fast while
-Redis is down, and pooled connections reconnect by themselves once it is back.
+Every Redis failure is raised as StoreUnavailable (see chatwait.redis_client).
 """
 
 from __future__ import annotations
@@ -27,50 +25,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from chatwait.exceptions import StoreUnavailable, StreamNotFound
 from chatwait.models.stream import StreamMeta, StreamOutcome, StreamRead
+from chatwait.redis_client import BLOCKING_TIMEOUT_SECONDS, guarded, redis_client
 from chatwait.streams.store import StreamStore
-
-T = TypeVar("T")
 
 # The longest a run may take before its keys expire unfinished.
 MAX_RUN_SECONDS = 3600
-# Client timeouts: fail fast on a dead Redis. Blocking reads wait up to the viewer
-# heartbeat (5 s), so their connection may stay silent a little longer.
-CONNECT_TIMEOUT_SECONDS = 1.0
-COMMAND_TIMEOUT_SECONDS = 2.0
-BLOCKING_TIMEOUT_SECONDS = 10.0
-
-
-def redis_client(url: str, *, socket_timeout: float = COMMAND_TIMEOUT_SECONDS) -> Redis:
-    """A client that fails fast (used by both Redis stores)."""
-    client: Redis = Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
-        socket_timeout=socket_timeout,
-        # One immediate retry: after Redis restarts, each pooled connection fails once
-        # before it reconnects; a Redis that is really down still fails within seconds.
-        retry=Retry(NoBackoff(), retries=1),
-        health_check_interval=10,
-    )
-    return client
-
-
-async def guarded[T](awaitable: Awaitable[T]) -> T:
-    """Await a Redis call, turning every Redis failure into StoreUnavailable."""
-    try:
-        return await awaitable
-    except (RedisError, OSError) as error:
-        raise StoreUnavailable() from error
 
 
 class RedisStreamStore(StreamStore):
@@ -94,7 +59,7 @@ class RedisStreamStore(StreamStore):
     async def create(self, meta: StreamMeta) -> bool:
         claimed = await guarded(
             self._redis.set(
-                self._key(meta.stream_id, "meta"),
+                self._key(meta.key, "meta"),
                 meta.model_dump_json(),
                 nx=True,
                 px=self._unfinished_ttl,
@@ -106,8 +71,8 @@ class RedisStreamStore(StreamStore):
             return False
         now = str(time.time())
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(self._key(meta.stream_id, "viewed"), now, px=self._unfinished_ttl)
-            pipe.set(self._key(meta.stream_id, "producer"), now, px=self._unfinished_ttl)
+            pipe.set(self._key(meta.key, "viewed"), now, px=self._unfinished_ttl)
+            pipe.set(self._key(meta.key, "producer"), now, px=self._unfinished_ttl)
             await guarded(pipe.execute())
         return True
 

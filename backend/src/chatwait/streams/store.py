@@ -15,11 +15,15 @@ from chatwait.models.stream import StreamMeta, StreamOutcome, StreamRead
 
 
 class StreamStore(abc.ABC):
-    """Append-only token logs, one per stream_id, with expiry."""
+    """Append-only token logs, one per stream, with expiry.
+
+    A stream is stored under `StreamMeta.key` (its owner and stream_id); the `stream_id`
+    arguments below are that key.
+    """
 
     @abc.abstractmethod
     async def create(self, meta: StreamMeta) -> bool:
-        """Claim `meta.stream_id` for a new run; False when the id is already taken.
+        """Claim `meta.key` for a new run; False when it is already taken.
 
         The claim is atomic: of two requests starting the same stream_id, exactly one
         wins and runs the model; the other becomes a viewer.

@@ -1,0 +1,328 @@
+"""The list of a principal's conversations: title, times and message count of each.
+
+History itself stays in the Agents SDK session; this index sits beside it and is kept
+current by `IndexedSession`, which wraps the session a turn runs on: when the Runner
+adds items, the index adds their user and assistant messages to the count and moves
+the conversation to the top; when the session is cleared, the entry goes too. So the
+list never needs a scan of history, and costs a turn one small write.
+
+    ConversationIndex
+    ├── SQLiteConversationIndex   a table in the session store's SQLite file
+    └── RedisConversationIndex    a hash per conversation, a sorted set per principal
+
+Pages are ordered by (updated_at, conversation_id), newest first, and the cursor is the
+last item's pair: a conversation written to while a client pages moves to the top
+(it was either already listed or is now first) and shifts no other item, so a page is
+never repeated or skipped.
+"""
+
+from __future__ import annotations
+
+import abc
+import base64
+import binascii
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import aiosqlite
+from agents.memory import Session, SessionSettings
+from redis.asyncio import Redis
+
+from chatwait.api.validation import field_error
+from chatwait.auth import scoped_id
+from chatwait.models.chat import chat_messages
+from chatwait.redis_client import guarded
+
+TITLE_MAX_CHARS = 80
+UNTITLED = "New conversation"
+
+
+@dataclass(frozen=True)
+class ConversationInfo:
+    conversation_id: str
+    title: str
+    created_at: float
+    updated_at: float
+    message_count: int
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[ConversationInfo]
+    next_cursor: str | None
+
+
+def make_title(text: str) -> str:
+    """A one-line title of at most TITLE_MAX_CHARS characters; never empty."""
+    line = " ".join(text.split())
+    if len(line) > TITLE_MAX_CHARS:
+        line = line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+    return line or UNTITLED
+
+
+def encode_cursor(info: ConversationInfo) -> str:
+    raw = f"{info.updated_at!r}:{info.conversation_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    """(updated_at, conversation_id) of the item a page ended with; 422 when mangled."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        updated_at, _, conversation_id = raw.partition(":")
+        value = float(updated_at)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise field_error(
+            "cursor", "not a cursor from a previous page", "value_error", "query"
+        ) from None
+    if not conversation_id or value != value:  # NaN never comes from a real page
+        raise field_error("cursor", "not a cursor from a previous page", "value_error", "query")
+    return value, conversation_id
+
+
+def _page(items: list[ConversationInfo], limit: int) -> ConversationPage:
+    more = len(items) > limit
+    items = items[:limit]
+    return ConversationPage(items, encode_cursor(items[-1]) if more and items else None)
+
+
+class ConversationIndex(abc.ABC):
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Create tables or connect."""
+
+    @abc.abstractmethod
+    async def record(
+        self, owner: str, conversation_id: str, added_messages: int, first_text: str | None
+    ) -> None:
+        """A turn wrote `added_messages` messages; the first write names the conversation."""
+
+    @abc.abstractmethod
+    async def get(self, owner: str, conversation_id: str) -> ConversationInfo | None: ...
+
+    @abc.abstractmethod
+    async def page(self, owner: str, limit: int, cursor: str | None) -> ConversationPage: ...
+
+    @abc.abstractmethod
+    async def rename(self, owner: str, conversation_id: str, title: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def remove(self, owner: str, conversation_id: str) -> None: ...
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Close connections."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chatwait_conversations (
+    owner TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    message_count INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (owner, conversation_id)
+);
+CREATE INDEX IF NOT EXISTS chatwait_conversations_recent
+    ON chatwait_conversations (owner, updated_at DESC, conversation_id DESC);
+"""
+_COLUMNS = "conversation_id, title, created_at, updated_at, message_count"
+
+
+class SQLiteConversationIndex(ConversationIndex):
+    """One aiosqlite connection (its own thread), opened once, in the sessions' file."""
+
+    def __init__(self, db_path: Path) -> None:
+        self._db_path = db_path
+        self._db: aiosqlite.Connection | None = None
+
+    @property
+    def _connection(self) -> aiosqlite.Connection:
+        assert self._db is not None, "open() the index first"
+        return self._db
+
+    async def open(self) -> None:
+        self._db = await aiosqlite.connect(self._db_path, timeout=5)
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._db.executescript(_SCHEMA)
+        await self._db.commit()
+
+    async def record(
+        self, owner: str, conversation_id: str, added_messages: int, first_text: str | None
+    ) -> None:
+        now = time.time()
+        await self._connection.execute(
+            "INSERT INTO chatwait_conversations VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (owner, conversation_id) DO UPDATE SET "
+            "updated_at = excluded.updated_at, "
+            "message_count = message_count + excluded.message_count",
+            (owner, conversation_id, make_title(first_text or ""), now, now, added_messages),
+        )
+        await self._connection.commit()
+
+    async def get(self, owner: str, conversation_id: str) -> ConversationInfo | None:
+        async with self._connection.execute(
+            f"SELECT {_COLUMNS} FROM chatwait_conversations "  # noqa: S608 - constant columns
+            "WHERE owner = ? AND conversation_id = ?",
+            (owner, conversation_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return ConversationInfo(*row) if row else None
+
+    async def page(self, owner: str, limit: int, cursor: str | None) -> ConversationPage:
+        after = decode_cursor(cursor) if cursor else (float("inf"), "")
+        async with self._connection.execute(
+            f"SELECT {_COLUMNS} FROM chatwait_conversations "  # noqa: S608 - constant columns
+            "WHERE owner = ? AND (updated_at < ? OR (updated_at = ? AND conversation_id < ?)) "
+            "ORDER BY updated_at DESC, conversation_id DESC LIMIT ?",
+            (owner, after[0], after[0], after[1] or "\U0010ffff", limit + 1),
+        ) as rows:
+            items = [ConversationInfo(*row) async for row in rows]
+        return _page(items, limit)
+
+    async def rename(self, owner: str, conversation_id: str, title: str) -> bool:
+        cursor = await self._connection.execute(
+            "UPDATE chatwait_conversations SET title = ? WHERE owner = ? AND conversation_id = ?",
+            (title, owner, conversation_id),
+        )
+        await self._connection.commit()
+        return cursor.rowcount > 0
+
+    async def remove(self, owner: str, conversation_id: str) -> None:
+        await self._connection.execute(
+            "DELETE FROM chatwait_conversations WHERE owner = ? AND conversation_id = ?",
+            (owner, conversation_id),
+        )
+        await self._connection.commit()
+
+    async def aclose(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+
+class RedisConversationIndex(ConversationIndex):
+    """`chatwait:conversation-info:{owner}/{id}` hashes, `chatwait:conversations:{owner}`
+    sorted sets scored by updated_at."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    @staticmethod
+    def _info_key(owner: str, conversation_id: str) -> str:
+        return f"chatwait:conversation-info:{scoped_id(owner, conversation_id)}"
+
+    @staticmethod
+    def _list_key(owner: str) -> str:
+        return f"chatwait:conversations:{owner}"
+
+    async def record(
+        self, owner: str, conversation_id: str, added_messages: int, first_text: str | None
+    ) -> None:
+        now = time.time()
+        key = self._info_key(owner, conversation_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(key, "title", make_title(first_text or ""))
+            pipe.hsetnx(key, "created_at", repr(now))
+            pipe.hset(key, "updated_at", repr(now))
+            pipe.hincrby(key, "message_count", added_messages)
+            pipe.zadd(self._list_key(owner), {conversation_id: now})
+            await guarded(pipe.execute())
+
+    async def get(self, owner: str, conversation_id: str) -> ConversationInfo | None:
+        raw = await guarded(self._redis.hgetall(self._info_key(owner, conversation_id)))
+        return self._info(conversation_id, raw)
+
+    @staticmethod
+    def _info(conversation_id: str, raw: dict[Any, Any]) -> ConversationInfo | None:
+        if not raw or "title" not in raw:
+            return None
+        return ConversationInfo(
+            conversation_id=conversation_id,
+            title=str(raw["title"]),
+            created_at=float(raw["created_at"]),
+            updated_at=float(raw["updated_at"]),
+            message_count=int(raw.get("message_count", 0)),
+        )
+
+    async def page(self, owner: str, limit: int, cursor: str | None) -> ConversationPage:
+        max_score, before_id = decode_cursor(cursor) if cursor else (float("inf"), "")
+        # Members of equal score come in reverse lexical order, as the SQL ORDER BY.
+        ids: list[str] = []
+        offset = 0
+        batch = limit + 1
+        while len(ids) <= limit:
+            found = await guarded(
+                self._redis.zrange(
+                    self._list_key(owner),
+                    "+inf" if max_score == float("inf") else repr(max_score),
+                    "-inf",
+                    desc=True,
+                    byscore=True,
+                    offset=offset,
+                    num=batch,
+                    withscores=True,
+                )
+            )
+            for member, score in cast(list[tuple[str, float]], found):
+                if score < max_score or str(member) < before_id or not before_id:
+                    ids.append(str(member))
+            if len(found) < batch:
+                break
+            offset += batch
+        ids = ids[: limit + 1]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conversation_id in ids:
+                pipe.hgetall(self._info_key(owner, conversation_id))
+            raws = await guarded(pipe.execute())
+        items = [
+            info
+            for conversation_id, raw in zip(ids, raws, strict=True)
+            if (info := self._info(conversation_id, raw)) is not None
+        ]
+        return _page(items, limit)
+
+    async def rename(self, owner: str, conversation_id: str, title: str) -> bool:
+        key = self._info_key(owner, conversation_id)
+        if not await guarded(self._redis.hexists(key, "title")):
+            return False
+        await guarded(self._redis.hset(key, "title", title))
+        return True
+
+    async def remove(self, owner: str, conversation_id: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._info_key(owner, conversation_id))
+            pipe.zrem(self._list_key(owner), conversation_id)
+            await guarded(pipe.execute())
+
+
+class IndexedSession:
+    """An Agents SDK session that keeps the conversation index current as it is written."""
+
+    def __init__(
+        self, inner: Session, index: ConversationIndex, owner: str, conversation_id: str
+    ) -> None:
+        self.inner = inner
+        self.session_id = inner.session_id
+        self.session_settings: SessionSettings | None = inner.session_settings
+        self._index = index
+        self._owner = owner
+        self._conversation_id = conversation_id
+
+    async def get_items(self, limit: int | None = None) -> list[Any]:
+        return await self.inner.get_items(limit)
+
+    async def add_items(self, items: list[Any]) -> None:
+        await self.inner.add_items(items)
+        messages = chat_messages(items)
+        first_user = next((m["content"] for m in messages if m["role"] == "user"), None)
+        await self._index.record(self._owner, self._conversation_id, len(messages), first_user)
+
+    async def pop_item(self) -> Any:
+        return await self.inner.pop_item()
+
+    async def clear_session(self) -> None:
+        await self.inner.clear_session()
+        await self._index.remove(self._owner, self._conversation_id)
