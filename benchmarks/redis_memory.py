@@ -33,15 +33,15 @@ async def measure(url: str, streams: int, tokens: int, token_text: str) -> dict[
     await client.flushall()
     before = await used_memory(client)
     for s in range(streams):
-        stream_id = f"memory-bench-{s:06d}"
-        await store.create(
-            StreamMeta(
-                stream_id=stream_id,
-                conversation_id=f"conv_{s:022d}",
-                model="gemini-2.5-flash",
-                created_at=time.time(),
-            )
+        meta = StreamMeta(
+            stream_id=f"memory-bench-{s:06d}",
+            owner="bench",
+            conversation_id=f"conv_{s:022d}",
+            model="gemini-2.5-flash",
+            created_at=time.time(),
         )
+        await store.create(meta)
+        stream_id = meta.key  # the store's key: owner and stream_id
         for i in range(tokens):
             await store.append(stream_id, i, token_text)
         await store.heartbeat_producer(stream_id)
