@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -12,6 +13,7 @@ from tests.support.servers import (
     chatwait_api_command,
     free_port,
 )
+from tests.support.waiting import eventually
 
 
 async def test_console_script_serves_the_api_and_logs_one_line_per_request(
@@ -33,6 +35,12 @@ async def test_console_script_serves_the_api_and_logs_one_line_per_request(
                 params={"message": secret_text},
                 headers={"X-Request-ID": "cli-req-1"},
             )
+        # The access line is written once the response has ended, which may be just
+        # after the client has read its last byte.
+        await eventually(
+            lambda: "path=/chat/streaming status=200" in process.read_logs(),
+            what="the access log line of the stream",
+        )
         logs = process.read_logs()
 
     assert health["provider"] == "openai-compatible"
@@ -58,3 +66,77 @@ async def test_console_script_without_configuration_runs_the_offline_model(
 
     assert health["provider"] == "offline"
     assert "offline" in answer["response"]
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`chatwait-api ARGS` to completion (for commands that exit by themselves)."""
+    return subprocess.run(
+        chatwait_api_command(*args),
+        env=api_environment(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_protected_mode_refuses_a_public_host_without_keys(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "--host", "0.0.0.0", "--port", str(free_port()))
+
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "CHATWAIT_API_KEYS" in lines[0]
+    assert "CHATWAIT_ALLOW_ANONYMOUS=true" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+async def test_protected_mode_allows_a_public_host_with_keys_or_when_opted_out(
+    tmp_path: Path,
+) -> None:
+    for env in (
+        {"CHATWAIT_API_KEYS": "alice:sk-alice-0123456789abcdef"},
+        {"CHATWAIT_ALLOW_ANONYMOUS": "true"},
+    ):
+        port = free_port()
+        with ServerProcess(
+            chatwait_api_command("--host", "0.0.0.0", "--port", str(port)),
+            env=api_environment(tmp_path, **env),
+            port=port,
+        ) as process:
+            async with httpx.AsyncClient(base_url=process.url, timeout=20) as http:
+                assert (await http.get("/health")).status_code == 200
+
+
+def test_a_bad_keys_file_line_stops_startup_naming_the_line_not_the_key(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.txt"
+    keys.write_text("alice:sk-alice-0123456789abcdef\nbob:tooshort-SECRET\n", encoding="utf-8")
+
+    result = run_cli(tmp_path, "--port", str(free_port()), CHATWAIT_API_KEYS_FILE=str(keys))
+
+    assert result.returncode == 2
+    assert "line 2" in result.stderr
+    assert "tooshort-SECRET" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+async def test_keygen_prints_a_key_whose_file_line_admits_it(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "keygen", "carol")
+    printed = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
+    key, file_line = printed["key"].strip(), printed["file line"].strip()
+    keys = tmp_path / "keys.txt"
+    keys.write_text(file_line + "\n", encoding="utf-8")
+
+    port = free_port()
+    with ServerProcess(
+        chatwait_api_command("--port", str(port)),
+        env=api_environment(tmp_path, CHATWAIT_API_KEYS_FILE=str(keys)),
+        port=port,
+    ) as process:
+        async with httpx.AsyncClient(base_url=process.url, timeout=20) as http:
+            me = await http.get("/me", headers={"Authorization": f"Bearer {key}"})
+
+    assert result.returncode == 0
+    assert file_line.startswith("carol:sha256:")
+    assert key not in file_line
+    assert me.json() == {"principal": "carol", "auth": "api_key"}

@@ -7,6 +7,7 @@ redis-server and one upstream emulator, exactly as instances behind a load balan
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -312,3 +313,69 @@ async def test_redis_outage_under_load_ends_open_streams_with_an_error_event(
         assert events[-1].event == "error"
         assert events[-1].json()["code"] == "store_unavailable"
     assert after[-1].event == "done", after[-1].data
+
+
+KEYS = "alice:sk-alice-0123456789abcdef,bob:sk-bob-fedcba9876543210"
+ALICE = {"Authorization": "Bearer sk-alice-0123456789abcdef"}
+BOB = {"Authorization": "Bearer sk-bob-fedcba9876543210"}
+
+
+async def test_a_principals_stream_is_its_own_on_every_instance(
+    start_api: ApiFactory, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(slow_answer(words=10, delay=0.02))
+    a, b = start_api(CHATWAIT_API_KEYS=KEYS), start_api(CHATWAIT_API_KEYS=KEYS)
+    async with httpx.AsyncClient(timeout=30) as http:
+        params = {"message": "go", "stream_id": "owned-scale-1"}
+        _, started = await collect_sse(
+            http, "GET", f"{a.url}/chat/streaming", params=params, headers=ALICE
+        )
+        _, alices = await collect_sse(
+            http,
+            "GET",
+            f"{b.url}/chat/streaming",
+            params={"stream_id": "owned-scale-1"},
+            headers={**ALICE, "Last-Event-ID": "4"},
+        )
+        bobs = await http.get(
+            f"{b.url}/chat/streaming", params={"stream_id": "owned-scale-1"}, headers=BOB
+        )
+        bob_cancel = await http.delete(f"{b.url}/chat/streaming/owned-scale-1", headers=BOB)
+
+    assert token_texts(alices) == token_texts(started)[5:]
+    assert bobs.status_code == bob_cancel.status_code == 404
+
+
+async def test_concurrent_run_limit_is_shared_and_a_crashed_instances_slot_expires(
+    start_api: ApiFactory, upstream: UpstreamEmulator
+) -> None:
+    """A principal holding its one run on instance A is refused on B; when A dies
+    mid-run, its slot frees itself once the lease lapses (not held forever)."""
+    upstream.enqueue(slow_answer(words=400, delay=0.05))
+    upstream.default_scenario = Scenario(text="after")
+    limit = {"MAX_CONCURRENT_RUNS": "1", "STREAM_PRODUCER_LEASE_SECONDS": "1"}
+    a, b = start_api(**limit), start_api(**limit)
+    async with httpx.AsyncClient(timeout=30) as http:
+        running = asyncio.create_task(
+            collect_sse(http, "GET", f"{a.url}/chat/streaming", params={"message": "long"})
+        )
+        await eventually(lambda: upstream.streams_started == 1, what="the run on A")
+        refused = await http.post(f"{b.url}/chat/wait", json={"message": "on b"})
+        a.kill()
+        with contextlib.suppress(httpx.HTTPError):
+            await running
+
+        async def b_admits() -> bool:
+            response = await http.post(f"{b.url}/chat/wait", json={"message": "again"})
+            return response.status_code == 200
+
+        admitted = False
+        for _ in range(50):
+            admitted = await b_admits()
+            if admitted:
+                break
+            await asyncio.sleep(0.2)
+
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "too_many_runs"
+    assert admitted

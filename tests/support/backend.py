@@ -24,6 +24,8 @@ def backend_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "gemini_api_key": None,
         "llm_api_key": None,
         "llm_base_url": None,
+        "chatwait_api_keys": None,
+        "chatwait_api_keys_file": None,
         "session_store_url": f"sqlite:///{tmp_path / 'sessions.db'}",
         "offline_token_delay_seconds": 0.0,
         "sse_ping_seconds": 1.0,

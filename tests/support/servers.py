@@ -42,7 +42,7 @@ def api_environment(data_dir: Path, **settings: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("GEMINI_", "LLM_", "OPENAI_"))
+        if not key.startswith(("GEMINI_", "LLM_", "OPENAI_", "CHATWAIT_API_KEYS"))
     }
     env["SESSION_STORE_URL"] = f"sqlite:///{data_dir / 'sessions.db'}"
     env.update(settings)

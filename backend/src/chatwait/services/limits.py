@@ -11,7 +11,7 @@ Every limit is off unless set. With STREAM_STORE_URL=redis://… the counters li
 Redis and are shared by every instance: the moving window is the `limits` library's
 Redis storage, usage is one hash per principal and day, and run slots are a sorted set
 scored by lease expiry, renewed while the run lives, so a crashed instance's slots free
-themselves within SLOT_LEASE_SECONDS.
+themselves within STREAM_PRODUCER_LEASE_SECONDS (the same promise streams make).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError as LimitsStorageError
 from redis.exceptions import RedisError
@@ -35,10 +36,14 @@ from redis.exceptions import RedisError
 from chatwait.config import Settings
 from chatwait.exceptions import QuotaExceeded, RateLimited, StoreUnavailable, TooManyRuns
 from chatwait.models.chat import TokenUsage
-from chatwait.redis_client import guarded, redis_client
+from chatwait.redis_client import (
+    COMMAND_TIMEOUT_SECONDS,
+    CONNECT_TIMEOUT_SECONDS,
+    guarded,
+    is_redis_url,
+    redis_client,
+)
 
-# A crashed instance's run slots are freed this long after its last renewal.
-SLOT_LEASE_SECONDS = 30
 # When a slot frees is unknowable (it is when some run ends): a short, honest hint.
 TOO_MANY_RUNS_RETRY_SECONDS = 2
 USAGE_FIELDS = ("runs", "input_tokens", "output_tokens", "total_tokens")
@@ -131,14 +136,18 @@ return 1
 
 
 class RedisLimitsBackend(LimitsBackend):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, slot_lease_seconds: float) -> None:
         self._redis = redis_client(url)
+        self._lease = slot_lease_seconds
         scheme, rest = url.split("://", 1)
         self._storage = RedisStorage(
             f"async+{scheme}://{rest}",
             implementation="redispy",
             key_prefix="chatwait:limits",
             wrap_exceptions=True,
+            # Fail fast on a dead Redis, like ChatWait's own clients.
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            socket_timeout=COMMAND_TIMEOUT_SECONDS,
         )
 
     def rate_storage(self) -> Storage:
@@ -162,9 +171,9 @@ class RedisLimitsBackend(LimitsBackend):
                 self._slots_key(principal),
                 str(now),
                 str(limit),
-                str(now + SLOT_LEASE_SECONDS),
+                str(now + self._lease),
                 token,
-                str(SLOT_LEASE_SECONDS * 1000),
+                str(round(self._lease * 1000)),
             )
         )
         return token if taken else None
@@ -172,7 +181,7 @@ class RedisLimitsBackend(LimitsBackend):
     async def renew_slot(self, principal: str, token: str) -> None:
         await guarded(
             self._redis.zadd(
-                self._slots_key(principal), {token: time.time() + SLOT_LEASE_SECONDS}, xx=True
+                self._slots_key(principal), {token: time.time() + self._lease}, xx=True
             )
         )
 
@@ -194,6 +203,10 @@ class RedisLimitsBackend(LimitsBackend):
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+        # `limits` has no close of its own; its redis-py client is the bridge's storage.
+        bridge = self._storage.bridge
+        assert isinstance(bridge, RedispyBridge)
+        await bridge.storage.aclose()
 
 
 class RunTicket:
@@ -211,7 +224,7 @@ class RunTicket:
 
     async def _renew(self, slot: str) -> None:
         while True:
-            await asyncio.sleep(SLOT_LEASE_SECONDS / 3)
+            await asyncio.sleep(self._limits.slot_lease_seconds / 3)
             with contextlib.suppress(StoreUnavailable):
                 await self._limits.backend.renew_slot(self._principal, slot)
 
@@ -247,6 +260,7 @@ class PrincipalLimits:
 
     def __init__(self, settings: Settings, backend: LimitsBackend) -> None:
         self.backend = backend
+        self.slot_lease_seconds = settings.stream_producer_lease_seconds
         self.rate_limit_per_minute = settings.rate_limit_per_minute
         self.max_concurrent_runs = settings.max_concurrent_runs
         self.daily_token_budget = settings.daily_token_budget
@@ -314,8 +328,8 @@ class PrincipalLimits:
 def create_limits(settings: Settings) -> PrincipalLimits:
     url = settings.limits_store_url
     backend: LimitsBackend = (
-        RedisLimitsBackend(url)
-        if url.startswith(("redis://", "rediss://"))
+        RedisLimitsBackend(url, settings.stream_producer_lease_seconds)
+        if is_redis_url(url)
         else MemoryLimitsBackend()
     )
     return PrincipalLimits(settings, backend)

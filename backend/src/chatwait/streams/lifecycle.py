@@ -312,12 +312,17 @@ class StreamSupervisor:
             watcher.cancel()
             # A reason set while the run was already ending is no longer needed.
             self._stop_reasons.pop(stream_id, None)
+        # Release the run's conversation and limit slot before viewers hear the end:
+        # history is written by now, and a client that asks its next question the
+        # moment it sees `done` must not find the conversation still busy.
+        try:
+            await run.aclose()
+        except Exception:
+            logger.exception("stream %s: releasing its run failed", stream_id)
         try:
             await self._store.finish(stream_id, outcome)
         except ChatWaitError:
             logger.warning("stream %s: could not record its outcome", stream_id)
-        finally:
-            await run.aclose()
 
     async def _watch(self, stream_id: str, producer: asyncio.Task[None]) -> None:
         """Renew the producer's lease; cancel it on request or when nobody watches.
