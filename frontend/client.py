@@ -1,7 +1,8 @@
 """The one client the UI uses to talk to the ChatWait backend.
 
-It owns every HTTP detail: timeouts, the SSE parser, resuming a broken stream, and
-turning each failure into a `BackendError` whose text can be shown to people as is.
+It owns every HTTP detail: timeouts, reading SSE (parsed by httpx-sse), resuming a
+broken stream, and turning each failure into a `BackendError` whose text can be shown
+to people as is.
 
     BackendError                 the backend answered with an error (code, status)
      ├── BackendUnreachable      no connection, or no answer in time
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from httpx_sse import ServerSentEvent, SSEError, aconnect_sse
 
 from frontend.config import UISettings
 
@@ -222,45 +224,6 @@ def _error_from_response(response: httpx.Response, body: bytes) -> BackendError:
     )
 
 
-# --- SSE ------------------------------------------------------------------------------
-
-
-@dataclass
-class _SSEMessage:
-    event: str = "message"
-    data: str = ""
-    id: str | None = None
-    retry_ms: int | None = None
-
-
-async def _iter_sse(response: httpx.Response) -> AsyncIterator[_SSEMessage]:
-    """Events of an SSE response, per the HTML spec: blank line ends an event, `:` starts
-    a comment, `data` lines join with newlines. Comment-only blocks (pings) are skipped."""
-    message = _SSEMessage()
-    data_lines: list[str] = []
-    has_fields = False
-    async for line in response.aiter_lines():
-        if line == "":
-            if has_fields:
-                message.data = "\n".join(data_lines)
-                yield message
-            message, data_lines, has_fields = _SSEMessage(), [], False
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        has_fields = True
-        if name == "event":
-            message.event = value
-        elif name == "data":
-            data_lines.append(value)
-        elif name == "id":
-            message.id = value
-        elif name == "retry" and value.isdigit():
-            message.retry_ms = int(value)
-
-
 # --- the client -----------------------------------------------------------------------
 
 
@@ -394,14 +357,20 @@ class ChatWaitClient:
             "conversation_id": conversation_id,
             "stream_id": stream_id,
         }
-        headers = {"Accept": "text/event-stream"}
+        headers: dict[str, str] = {}
         if last_index >= 0:
             headers["Last-Event-ID"] = str(last_index)
-        request = self._http.build_request(
-            "POST", "/chat/streaming", json=body, headers=headers, timeout=self._stream_timeout
-        )
-        response = await self._send(request, stream=True)
-        try:
+        # httpx-sse splits lines only at CR, LF and CRLF, as the SSE format says; a
+        # token holding U+2028 or NEL stays one `data:` line.
+        async with aconnect_sse(
+            self._http,
+            "POST",
+            "/chat/streaming",
+            json=body,
+            headers=headers,
+            timeout=self._stream_timeout,
+        ) as source:
+            response = source.response
             if response.status_code != 200:
                 error = _error_from_response(response, await response.aread())
                 if error.code == "store_unavailable" or (
@@ -409,14 +378,16 @@ class ChatWaitClient:
                 ):
                     raise _RetryableStatus(str(error))
                 raise error
-            async for sse in _iter_sse(response):
-                if sse.retry_ms is not None:
-                    yield _RetryHint(sse.retry_ms / 1000)
-                event = _stream_event(sse, resumed=resumed)
-                if event is not None:
-                    yield event
-        finally:
-            await response.aclose()
+            async with contextlib.aclosing(source.aiter_sse()) as messages:
+                try:
+                    async for sse in messages:
+                        if sse.retry is not None:
+                            yield _RetryHint(sse.retry / 1000)
+                        event = _stream_event(sse, resumed=resumed)
+                        if event is not None:
+                            yield event
+                except SSEError as exc:
+                    raise _ConnectionBroken("the response is not an event stream") from exc
 
     async def _request_json(
         self,
@@ -475,7 +446,7 @@ class _RetryableStatus(Exception):
     """A status that says "try again shortly" (e.g. a proxy's 502, Redis restarting)."""
 
 
-def _stream_event(sse: _SSEMessage, *, resumed: bool) -> StreamEvent | None:
+def _stream_event(sse: ServerSentEvent, *, resumed: bool) -> StreamEvent | None:
     if sse.event not in ("start", "token", "done", "error"):
         return None
     try:

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import SCREENSHOTS
 from tests.integration.conftest import EMULATED_MODEL, UPSTREAM_KEY
+from tests.integration.ui.test_ui_client import TRICKY_CHUNKS, TRICKY_TEXT
 from tests.support.backend import backend_settings, serve_backend
 from tests.support.servers import (
     ServerProcess,
@@ -143,3 +144,25 @@ def test_stop_button_cancels_a_long_answer_and_keeps_what_was_written(
     time.sleep(0.5)  # the stopped turn releases its conversation on the server
     send(page, "Are you still there?")
     expect(page.get_by_text("Still here.")).to_be_visible()
+
+
+@pytest.mark.parametrize("mode", ["Streaming", "Wait"])
+def test_answer_with_line_separators_and_sse_lookalikes_shows_the_exact_text(
+    page: Page, upstream: UpstreamEmulator, mode: str
+) -> None:
+    """Regression: U+2028, U+2029 and NEL in a token cut the old SSE reader's lines, and
+    the streamed answer stopped half-way with "reconnecting… attempt 5 of 5".
+
+    The text is a code block, the one place where markdown shows characters as they
+    are (blank lines and line breaks included)."""
+    upstream.enqueue(Scenario(chunks=["```\n", *TRICKY_CHUNKS, "\n```"], chunk_delay=0.02))
+    if mode == "Wait":
+        choose_mode(page, "Wait")
+
+    send(page, "Show me some tricky text.")
+
+    answer = page.locator(".ai-message").last
+    expect(answer).to_contain_text(f"{mode} mode")
+    expect(page.get_by_text("reconnecting")).to_have_count(0)
+    shown = answer.locator("code").evaluate("code => code.textContent")
+    assert shown.removesuffix("\n") == TRICKY_TEXT

@@ -31,6 +31,21 @@ from tests.support.waiting import eventually
 
 CHUNKS = [f"word{i} " for i in range(40)] + ["línea\nnueva ✓", "\n\ndata: fake\n\n", "end."]
 EXPECTED = "".join(CHUNKS)
+# Characters that broke the UI's old SSE reader: Python's str.splitlines() (and so
+# httpx's aiter_lines()) ends a line at U+2028, U+2029 and NEL, the SSE format only at
+# CR, LF and CRLF; plus text that looks like SSE framing and an emoji.
+TRICKY_CHUNKS = [
+    "line\u2028separator ",
+    "para\u2029graph ",
+    "next\u0085line ",
+    "carriage\rreturn\r\n",
+    "new\nline ",
+    "data: x\n\nevent: done\n\n",
+    "id: 99\nretry: 1\n: comment\n",
+    "emoji 🦜👩🏽‍💻 ",
+    "end.",
+]
+TRICKY_TEXT = "".join(TRICKY_CHUNKS)
 
 
 async def collect(client: ChatWaitClient, message: str = "hi", **kwargs: str) -> list[StreamEvent]:
@@ -69,6 +84,21 @@ async def test_stream_yields_every_token_once_then_the_exact_text(
     assert "".join(t.text for t in tokens(events)) == EXPECTED
     assert isinstance(events[-1], StreamFinished)
     assert events[-1].response == EXPECTED
+
+
+async def test_stream_keeps_unicode_line_separators_and_sse_lookalikes_exact(
+    ui_client: ChatWaitClient, upstream: UpstreamEmulator
+) -> None:
+    """Regression: a token with U+2028/U+2029/U+0085 split the old reader's `data:` line,
+    the JSON no longer parsed, and the answer ended in "reconnecting… attempt 5 of 5"."""
+    upstream.enqueue(Scenario(chunks=TRICKY_CHUNKS))
+
+    events = await collect(ui_client)
+
+    assert not any(isinstance(e, Reconnecting) for e in events)
+    assert [t.text for t in tokens(events)] == TRICKY_CHUNKS
+    assert isinstance(events[-1], StreamFinished)
+    assert events[-1].response == TRICKY_TEXT
 
 
 async def test_wait_returns_the_whole_answer(
