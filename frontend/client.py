@@ -292,7 +292,7 @@ class ChatWaitClient:
 
     async def stream(
         self, message: str, conversation_id: str, *, stream_id: str | None = None
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent]:
         """Stream an answer, resuming through broken connections without losing or
         repeating a token. The caller picks `stream_id` (or reads it from the first
         `StreamStarted`) so it can cancel the run even before the first token."""
@@ -383,11 +383,18 @@ class ChatWaitClient:
                     async for sse in messages:
                         if sse.retry is not None:
                             yield _RetryHint(sse.retry / 1000)
-                        event = _stream_event(sse, resumed=resumed)
-                        if event is not None:
+                        for event in await _stream_events(sse, messages, resumed=resumed):
                             yield event
                 except SSEError as exc:
                     raise _ConnectionBroken("the response is not an event stream") from exc
+                finally:
+                    # httpx reads a response through a chain of async generators that
+                    # nobody can close. Left half-read, the garbage collector closes
+                    # them later in a task of its own, racing this one ("async generator
+                    # ignored GeneratorExit", "exit cancel scope in a different task").
+                    # Closed here first, in the task that opened it, they find nothing
+                    # left to do.
+                    await response.aclose()
 
     async def _request_json(
         self,
@@ -444,6 +451,27 @@ class _RetryHint:
 
 class _RetryableStatus(Exception):
     """A status that says "try again shortly" (e.g. a proxy's 502, Redis restarting)."""
+
+
+async def _stream_events(
+    sse: ServerSentEvent, rest: AsyncIterator[ServerSentEvent], *, resumed: bool
+) -> list[StreamEvent]:
+    """`sse` as a stream event (none for pings and unknown events). After `done` and
+    `error` the backend ends the response: it is read to its end, so the connection
+    goes back to the pool and httpx's iterators all finish in this task."""
+    try:
+        event = _stream_event(sse, resumed=resumed)
+    except BackendError:
+        await _read_to_end(rest)
+        raise
+    if isinstance(event, StreamFinished):
+        await _read_to_end(rest)
+    return [] if event is None else [event]
+
+
+async def _read_to_end(messages: AsyncIterator[ServerSentEvent]) -> None:
+    async for _ in messages:
+        pass
 
 
 def _stream_event(sse: ServerSentEvent, *, resumed: bool) -> StreamEvent | None:

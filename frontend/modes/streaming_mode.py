@@ -35,18 +35,22 @@ async def answer_with_streaming(
     answer = cl.Message(content="")
     reconnect_notice: cl.Message | None = None
     try:
-        async for event in client.stream(question, conversation_id, stream_id=stream_id):
-            if isinstance(event, TokenReceived):
-                await answer.stream_token(event.text)
-            elif isinstance(event, Reconnecting):
-                reconnect_notice = await _show_reconnecting(reconnect_notice, event)
-            elif isinstance(event, StreamStarted) and reconnect_notice is not None:
-                await reconnect_notice.remove()
-                reconnect_notice = None
-            elif isinstance(event, StreamFinished):
-                # The server's full text is the reference: tokens joined equal it.
-                answer.content = event.response + answer_label(ResponseMode.STREAMING)
-                await answer.send()
+        # aclosing: a stop button press lands between two events, and the stream (with
+        # its HTTP response) must then be closed here, in the task that opened it.
+        events = client.stream(question, conversation_id, stream_id=stream_id)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if isinstance(event, TokenReceived):
+                    await answer.stream_token(event.text)
+                elif isinstance(event, Reconnecting):
+                    reconnect_notice = await _show_reconnecting(reconnect_notice, event)
+                elif isinstance(event, StreamStarted) and reconnect_notice is not None:
+                    await reconnect_notice.remove()
+                    reconnect_notice = None
+                elif isinstance(event, StreamFinished):
+                    # The server's full text is the reference: tokens joined equal it.
+                    answer.content = event.response + answer_label(ResponseMode.STREAMING)
+                    await answer.send()
     except asyncio.CancelledError:
         # The stop button cancelled this task: stop the run on the server too, and
         # keep what was already written. If the backend cannot be reached now, the run
