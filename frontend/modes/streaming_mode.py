@@ -82,11 +82,13 @@ async def _show_reconnecting(notice: cl.Message | None, event: Reconnecting) -> 
 
 
 async def _close_partial_answer(answer: cl.Message, *, stopped: bool) -> None:
-    """Keep the tokens that arrived, labelled so nobody mistakes them for a full answer."""
-    if not answer.content and not stopped:
+    """Keep the tokens that arrived. A stopped answer needs no notice of its own:
+    Chainlit's stop handler posts "Task manually stopped." right under it, and it
+    offers no hook to replace that text."""
+    if not answer.content:
         return
     if stopped:
-        answer.content += answer_label(ResponseMode.STREAMING, stopped=True)
+        answer.content += answer_label(ResponseMode.STREAMING)
     else:
         answer.content += "\n\n*Incomplete: the answer broke off (see below).*"
     await answer.send()

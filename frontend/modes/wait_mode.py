@@ -40,10 +40,9 @@ async def answer_with_wait(client: ChatWaitClient, question: str, conversation_i
         answer = await client.wait(question, conversation_id)
     except asyncio.CancelledError:
         # Stop button: the cancelled request closes its connection, and the backend
-        # cancels a wait run whose client has gone.
-        await _finish(step, ticker, f"Stopped after {time.monotonic() - started:.0f} s")
-        stopped = answer_label(ResponseMode.WAIT, stopped=True)
-        await cl.Message(content="Stopped before the answer arrived." + stopped).send()
+        # cancels a wait run whose client has gone. Chainlit itself posts "Task manually
+        # stopped.", so the chat gets no second notice from us.
+        await _finish(step, ticker, f"Cancelled after {time.monotonic() - started:.0f} s")
         raise
     except BackendError as error:
         await _finish(step, ticker, "Failed")
