@@ -28,6 +28,7 @@ import httpx
 from httpx_sse import ServerSentEvent, SSEError, aconnect_sse
 
 from frontend.config import UISettings
+from frontend.error_messages import describe_error
 
 __all__ = [
     "BackendError",
@@ -49,6 +50,9 @@ __all__ = [
 # the wait doubles up to the cap, so a restarting backend is not hammered.
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 8.0
+# Errors after which the same request may succeed shortly (Redis restarting, this
+# backend instance shutting down while another takes over): the stream is resumed.
+RESUMABLE_CODES = frozenset({"store_unavailable", "server_shutting_down"})
 
 
 # --- results --------------------------------------------------------------------------
@@ -101,27 +105,6 @@ StreamEvent = StreamStarted | TokenReceived | Reconnecting | StreamFinished
 
 # --- errors ---------------------------------------------------------------------------
 
-# What each backend error code means to someone chatting; docs/api.md lists the codes.
-_HUMAN_MESSAGES: dict[str, str] = {
-    "upstream_rate_limited": "The model provider is rate limiting ChatWait right now.",
-    "upstream_auth_failed": (
-        "The model provider rejected the backend's API key. The backend's administrator "
-        "needs to fix its configuration."
-    ),
-    "upstream_error": "The model provider failed to answer. Please try again.",
-    "upstream_timeout": "The model took too long to answer. Please try again.",
-    "conversation_busy": (
-        "This conversation is still answering your previous message. "
-        "Send again once it has finished."
-    ),
-    "store_unavailable": "The backend's storage is unavailable. Please try again in a moment.",
-    "producer_lost": "The server that was writing this answer stopped. Please ask again.",
-    "cancelled": "The answer was cancelled on the server.",
-    "payload_too_large": "Your message is too large to send.",
-    "stream_not_found": "This answer is no longer available on the server. Please ask again.",
-    "internal_error": "The backend hit an unexpected error. Please try again.",
-}
-
 
 class BackendError(Exception):
     """The backend (or the way to it) failed; `str(error)` is a sentence for people."""
@@ -154,7 +137,7 @@ class BackendError(Exception):
         retry_after = _seconds(retry_after_header) or _seconds(payload.get("retry_after"))
         if retry_after is None and isinstance(details, Mapping):
             retry_after = _seconds(details.get("retry_after"))
-        message = _describe(code, payload, retry_after)
+        message = describe_error(code, payload, retry_after)
         error_class = StreamExpired if code == "stream_not_found" else BackendError
         return error_class(
             message, code=code, status_code=status_code, retry_after_seconds=retry_after
@@ -179,30 +162,6 @@ def _seconds(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return seconds if seconds >= 0 else None
-
-
-def _describe(code: str, payload: Mapping[str, Any], retry_after: float | None) -> str:
-    if code == "upstream_rate_limited" and retry_after is not None:
-        return f"{_HUMAN_MESSAGES[code]} Try again in {retry_after:g} seconds."
-    if code == "validation_error":
-        return _describe_validation_error(payload)
-    if code in _HUMAN_MESSAGES:
-        return _HUMAN_MESSAGES[code]
-    backend_message = str(payload.get("message") or "no details")
-    return f"The backend refused the request ({code}): {backend_message}"
-
-
-def _describe_validation_error(payload: Mapping[str, Any]) -> str:
-    details = payload.get("details")
-    for detail in details if isinstance(details, list) else []:
-        if not isinstance(detail, Mapping) or detail.get("field") != "message":
-            continue
-        if detail.get("type") == "string_too_long":
-            # The backend says "Must have at most N characters."
-            limit = str(detail.get("message", "")).rstrip(".")
-            return f"Your message is too long: it {limit[:1].lower()}{limit[1:]}."
-        return f"Your message was not accepted: {detail.get('message', 'invalid')}."
-    return f"The request was not accepted: {payload.get('message', 'invalid input')}"
 
 
 def _error_from_response(response: httpx.Response, body: bytes) -> BackendError:
@@ -373,7 +332,7 @@ class ChatWaitClient:
             response = source.response
             if response.status_code != 200:
                 error = _error_from_response(response, await response.aread())
-                if error.code == "store_unavailable" or (
+                if error.code in RESUMABLE_CODES or (
                     error.code == "unexpected_response" and response.status_code >= 500
                 ):
                     raise _RetryableStatus(str(error))
@@ -498,4 +457,6 @@ def _stream_event(sse: ServerSentEvent, *, resumed: bool) -> StreamEvent | None:
         raise _ConnectionBroken(f"unreadable {sse.event!r} event") from exc
     if not isinstance(payload, Mapping):
         raise _ConnectionBroken("unreadable 'error' event")
+    if payload.get("code") in RESUMABLE_CODES:
+        raise _ConnectionBroken(f"the server said {payload['code']}")
     raise BackendError.from_payload(payload)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from chatwait import exceptions
+from chatwait.api import errors as api_errors
 from frontend.client import BackendError
 from frontend.config import UISettings
+from frontend.error_messages import HUMAN_MESSAGES
 from frontend.modes.mode_selector import ResponseMode, selected_mode
 from frontend.offline_page import strip_external_links
 
@@ -62,12 +66,45 @@ def test_api_url_must_be_http_and_loses_its_trailing_slash() -> None:
         (
             {"code": "upstream_rate_limited"},
             "2.5",
-            "The model provider is rate limiting ChatWait right now. Try again in 2.5 seconds.",
+            "The model provider is rate limiting ChatWait right now. Try again in 3 seconds.",
         ),
         (
             {"code": "upstream_rate_limited", "retry_after": "not a number"},
             None,
             "The model provider is rate limiting ChatWait right now.",
+        ),
+        (
+            {"code": "rate_limited"},
+            "1",
+            "You are sending messages faster than this ChatWait server allows. "
+            "Try again in 1 second.",
+        ),
+        (
+            {"code": "too_many_runs", "details": {"retry_after": 12}},
+            None,
+            "You already have as many answers running as this ChatWait server allows. "
+            "Wait for one to finish, or stop it. Try again in 12 seconds.",
+        ),
+        (
+            {"code": "quota_exceeded"},
+            "3600",
+            "You have used up your ChatWait quota for now. Try again in 3600 seconds.",
+        ),
+        (
+            {"code": "server_busy"},
+            "5",
+            "The ChatWait server is too busy to answer right now. Try again in 5 seconds.",
+        ),
+        (
+            {"code": "unauthorized", "message": "The API key was revoked."},
+            None,
+            "Your ChatWait key is no longer accepted. Please log out and log in again.",
+        ),
+        (
+            {"code": "upstream_rejected"},
+            None,
+            "The model refused this request, for example because the conversation has grown "
+            "too long for it. Start a new chat or send a shorter message.",
         ),
         (
             {"code": "brand_new_code", "message": "Something new."},
@@ -86,3 +123,57 @@ def test_env_example_configures_the_ui_with_its_defaults() -> None:
     example = Path(__file__).parents[2] / ".env.example"
 
     assert UISettings(_env_file=example) == UISettings(_env_file=None)
+
+
+def _backend_error_codes() -> set[str]:
+    """Every `code` the backend can send: its error classes, and the codes it gives
+    Starlette's own HTTP errors (unknown route, method)."""
+    codes: set[str] = set()
+    pending: list[type[exceptions.ChatWaitError]] = [exceptions.ChatWaitError]
+    while pending:
+        error_class = pending.pop()
+        codes.add(error_class.code)
+        pending.extend(error_class.__subclasses__())
+    return codes | set(api_errors._HTTP_CODES.values())
+
+
+def _documented_error_codes() -> set[str]:
+    """The codes in the first column of docs/api.md's error tables."""
+    api_doc = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    errors_section = api_doc.split("\n## Errors", 1)[1].split("\n## ", 1)[0]
+    codes: set[str] = set()
+    for line in errors_section.splitlines():
+        if line.startswith("|"):
+            first_cell = line.split("|")[1]
+            codes.update(re.findall(r"`([a-z_]+)`", first_cell))
+    return codes
+
+
+def test_every_backend_error_code_has_a_ui_sentence() -> None:
+    """The three lists (backend classes, docs/api.md, UI sentences) cannot drift apart:
+    a new backend code fails this test until the UI can say what it means."""
+    missing = _backend_error_codes() - HUMAN_MESSAGES.keys()
+    assert not missing, f"add a sentence to frontend/error_messages.py for: {sorted(missing)}"
+
+
+def test_every_backend_error_code_has_a_row_in_the_api_docs() -> None:
+    missing = _backend_error_codes() - _documented_error_codes()
+    assert not missing, f"add a row to docs/api.md's error tables for: {sorted(missing)}"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "rate_limited",
+        "too_many_runs",
+        "quota_exceeded",
+        "unauthorized",
+        "server_busy",
+        "server_shutting_down",
+        "upstream_rejected",
+        "stream_id_in_use",
+        "origin_not_allowed",
+    ],
+)
+def test_codes_of_the_multi_user_backend_have_ui_sentences(code: str) -> None:
+    assert str(BackendError.from_payload({"code": code})) == HUMAN_MESSAGES[code]
