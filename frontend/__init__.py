@@ -1,7 +1,7 @@
 """ChatWait's chat UI: a Chainlit app that talks to the backend over HTTP only.
 
 `app.py` holds the Chainlit handlers, `modes/` one module per response mode,
-`client.py` every request to the backend, and `cli.py` the `chatwait-ui` command.
+`client/` every request to the backend, and `cli.py` the `chatwait-ui` command.
 """
 
 import os

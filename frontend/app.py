@@ -1,5 +1,5 @@
 """The Chainlit handlers: a few lines each, everything else lives in `modes/` and
-`client.py`. Run it with `chatwait-ui` (see cli.py), not by importing it."""
+`client/`. Run it with `chatwait-ui` (see cli.py), not by importing it."""
 
 from __future__ import annotations
 

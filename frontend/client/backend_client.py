@@ -1,13 +1,5 @@
-"""The one client the UI uses to talk to the ChatWait backend.
-
-It owns every HTTP detail: timeouts, reading SSE (parsed by httpx-sse), resuming a
-broken stream, and turning each failure into a `BackendError` whose text can be shown
-to people as is.
-
-    BackendError                 the backend answered with an error (code, status)
-     ├── BackendUnreachable      no connection, or no answer in time
-     ├── StreamExpired           a broken stream can no longer be resumed
-     └── StreamLost              the stream broke more often than we retry
+"""`ChatWaitClient`: every request the UI makes to the backend, and the resume loop
+that carries a stream through broken connections.
 
 `stream()` yields `StreamStarted` (again after every resume), `TokenReceived` for each
 token exactly once, `Reconnecting` before each retry, and finally `StreamFinished`.
@@ -18,181 +10,45 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import httpx
 from httpx_sse import ServerSentEvent, SSEError, aconnect_sse
 
+from frontend.client.errors import (
+    RESUMABLE_CODES,
+    BackendError,
+    BackendUnreachable,
+    ConnectionBroken,
+    RetryableStatus,
+    StreamExpired,
+    StreamLost,
+    error_from_response,
+)
+from frontend.client.events import (
+    BackendHealth,
+    Reconnecting,
+    RetryHint,
+    StreamEvent,
+    StreamFinished,
+    StreamStarted,
+    TokenReceived,
+    WaitAnswer,
+    parse_stream_event,
+)
 from frontend.config import UISettings
-from frontend.error_messages import describe_error
-
-__all__ = [
-    "BackendError",
-    "BackendHealth",
-    "BackendUnreachable",
-    "ChatWaitClient",
-    "Reconnecting",
-    "StreamEvent",
-    "StreamExpired",
-    "StreamFinished",
-    "StreamLost",
-    "StreamStarted",
-    "TokenReceived",
-    "WaitAnswer",
-    "new_stream_id",
-]
 
 # The first reconnect waits this long (the backend's `retry:` hint replaces it), then
 # the wait doubles up to the cap, so a restarting backend is not hammered.
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 8.0
-# Errors after which the same request may succeed shortly (Redis restarting, this
-# backend instance shutting down while another takes over): the stream is resumed.
-RESUMABLE_CODES = frozenset({"store_unavailable", "server_shutting_down"})
-
-
-# --- results --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BackendHealth:
-    provider: str
-    model: str
-    version: str
-
-
-@dataclass(frozen=True)
-class WaitAnswer:
-    response: str
-    conversation_id: str
-    model: str
-
-
-@dataclass(frozen=True)
-class StreamStarted:
-    stream_id: str
-    conversation_id: str
-    model: str
-    resumed: bool
-
-
-@dataclass(frozen=True)
-class TokenReceived:
-    index: int
-    text: str
-
-
-@dataclass(frozen=True)
-class Reconnecting:
-    attempt: int
-    max_attempts: int
-    delay_seconds: float
-
-
-@dataclass(frozen=True)
-class StreamFinished:
-    response: str
-    conversation_id: str
-    token_count: int
-
-
-StreamEvent = StreamStarted | TokenReceived | Reconnecting | StreamFinished
-
-
-# --- errors ---------------------------------------------------------------------------
-
-
-class BackendError(Exception):
-    """The backend (or the way to it) failed; `str(error)` is a sentence for people."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str,
-        status_code: int | None = None,
-        retry_after_seconds: float | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.status_code = status_code
-        self.retry_after_seconds = retry_after_seconds
-
-    @classmethod
-    def from_payload(
-        cls,
-        payload: Mapping[str, Any],
-        *,
-        status_code: int | None = None,
-        retry_after_header: str | None = None,
-    ) -> BackendError:
-        """An error from the backend's `{"code", "message", ...}` (body or SSE event)."""
-        code = str(payload.get("code") or "unknown_error")
-        details = payload.get("details")
-        # Retry-After: a header on HTTP errors, a field of the SSE error event, or in details.
-        retry_after = _seconds(retry_after_header) or _seconds(payload.get("retry_after"))
-        if retry_after is None and isinstance(details, Mapping):
-            retry_after = _seconds(details.get("retry_after"))
-        message = describe_error(code, payload, retry_after)
-        error_class = StreamExpired if code == "stream_not_found" else BackendError
-        return error_class(
-            message, code=code, status_code=status_code, retry_after_seconds=retry_after
-        )
-
-
-class BackendUnreachable(BackendError):
-    """No connection to the backend, or no answer in time."""
-
-
-class StreamExpired(BackendError):
-    """The stream is unknown to the backend: its TTL ended, or it never started."""
-
-
-class StreamLost(BackendError):
-    """The connection kept breaking; the run may still finish on the server."""
-
-
-def _seconds(value: Any) -> float | None:
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if seconds >= 0 else None
-
-
-def _error_from_response(response: httpx.Response, body: bytes) -> BackendError:
-    try:
-        payload = json.loads(body)["error"]
-        if not isinstance(payload, Mapping):
-            raise TypeError("error is not an object")
-    except (ValueError, KeyError, TypeError):
-        # Not our JSON error body: a proxy or another server answered.
-        return BackendError(
-            f"The backend answered with HTTP {response.status_code}. Please try again.",
-            code="unexpected_response",
-            status_code=response.status_code,
-        )
-    return BackendError.from_payload(
-        payload,
-        status_code=response.status_code,
-        retry_after_header=response.headers.get("retry-after"),
-    )
-
-
-# --- the client -----------------------------------------------------------------------
 
 
 def new_stream_id() -> str:
     """A client-chosen stream_id: unguessable, since anyone who knows it can read the stream."""
     return f"ui-{uuid.uuid4().hex}"
-
-
-class _ConnectionBroken(Exception):
-    """The stream ended before `done` or `error`; resuming may continue it."""
 
 
 class ChatWaitClient:
@@ -268,7 +124,7 @@ class ChatWaitClient:
                 )
                 async with contextlib.aclosing(attempt) as events:
                     async for event in events:
-                        if isinstance(event, _RetryHint):
+                        if isinstance(event, RetryHint):
                             first_delay = event.seconds
                             continue
                         if isinstance(event, StreamStarted):
@@ -277,14 +133,14 @@ class ChatWaitClient:
                             if event.index <= last_index:
                                 continue  # already rendered: a resume never doubles a token
                             if event.index != last_index + 1:
-                                raise _ConnectionBroken(f"token {last_index + 1} is missing")
+                                raise ConnectionBroken(f"token {last_index + 1} is missing")
                             last_index = event.index
                             failures = 0
                         yield event
                         if isinstance(event, StreamFinished):
                             return
-                raise _ConnectionBroken("the stream ended before `done`")
-            except (_ConnectionBroken, _RetryableStatus, httpx.TransportError) as broken:
+                raise ConnectionBroken("the stream ended before `done`")
+            except (ConnectionBroken, RetryableStatus, httpx.TransportError) as broken:
                 if isinstance(broken, httpx.ConnectError) and not reached_backend:
                     # Down from the start: say so now rather than after every retry.
                     raise self._unreachable() from broken
@@ -307,7 +163,7 @@ class ChatWaitClient:
         last_index: int,
         *,
         resumed: bool,
-    ) -> AsyncGenerator[StreamEvent | _RetryHint]:
+    ) -> AsyncGenerator[StreamEvent | RetryHint]:
         # Every attempt sends the message too: if the first POST never reached the
         # server, the same stream_id starts the run now; if it did, the backend treats
         # this as a resume (a known stream_id is never run twice).
@@ -331,21 +187,21 @@ class ChatWaitClient:
         ) as source:
             response = source.response
             if response.status_code != 200:
-                error = _error_from_response(response, await response.aread())
+                error = error_from_response(response, await response.aread())
                 if error.code in RESUMABLE_CODES or (
                     error.code == "unexpected_response" and response.status_code >= 500
                 ):
-                    raise _RetryableStatus(str(error))
+                    raise RetryableStatus(str(error))
                 raise error
             async with contextlib.aclosing(source.aiter_sse()) as messages:
                 try:
                     async for sse in messages:
                         if sse.retry is not None:
-                            yield _RetryHint(sse.retry / 1000)
+                            yield RetryHint(sse.retry / 1000)
                         for event in await _stream_events(sse, messages, resumed=resumed):
                             yield event
                 except SSEError as exc:
-                    raise _ConnectionBroken("the response is not an event stream") from exc
+                    raise ConnectionBroken("the response is not an event stream") from exc
                 finally:
                     # httpx reads a response through a chain of async generators that
                     # nobody can close. Left half-read, the garbage collector closes
@@ -366,9 +222,9 @@ class ChatWaitClient:
         request = self._http.build_request(
             method, path, json=json, timeout=http_timeout or self._http.timeout
         )
-        response = await self._send(request, stream=False)
+        response = await self._send(request)
         if response.status_code >= 400:
-            raise _error_from_response(response, response.content)
+            raise error_from_response(response, response.content)
         if response.status_code == 204:
             return {}
         try:
@@ -381,19 +237,17 @@ class ChatWaitClient:
             )
         return body
 
-    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+    async def _send(self, request: httpx.Request) -> httpx.Response:
+        """One plain request; a failure to get an answer becomes `BackendUnreachable`.
+        (Streams do not come here: their broken connections are resumed instead.)"""
         try:
-            return await self._http.send(request, stream=stream)
+            return await self._http.send(request)
         except httpx.TimeoutException as exc:
-            if stream:
-                raise  # a stream that stalls is resumed, not reported
             raise BackendUnreachable(
                 f"The backend at {self.base_url} did not answer in time. Please try again.",
                 code="backend_timeout",
             ) from exc
         except httpx.TransportError as exc:
-            if stream:
-                raise
             raise self._unreachable() from exc
 
     def _unreachable(self) -> BackendUnreachable:
@@ -403,15 +257,6 @@ class ChatWaitClient:
         )
 
 
-@dataclass(frozen=True)
-class _RetryHint:
-    seconds: float
-
-
-class _RetryableStatus(Exception):
-    """A status that says "try again shortly" (e.g. a proxy's 502, Redis restarting)."""
-
-
 async def _stream_events(
     sse: ServerSentEvent, rest: AsyncIterator[ServerSentEvent], *, resumed: bool
 ) -> list[StreamEvent]:
@@ -419,7 +264,7 @@ async def _stream_events(
     `error` the backend ends the response: it is read to its end, so the connection
     goes back to the pool and httpx's iterators all finish in this task."""
     try:
-        event = _stream_event(sse, resumed=resumed)
+        event = parse_stream_event(sse, resumed=resumed)
     except BackendError:
         await _read_to_end(rest)
         raise
@@ -431,32 +276,3 @@ async def _stream_events(
 async def _read_to_end(messages: AsyncIterator[ServerSentEvent]) -> None:
     async for _ in messages:
         pass
-
-
-def _stream_event(sse: ServerSentEvent, *, resumed: bool) -> StreamEvent | None:
-    if sse.event not in ("start", "token", "done", "error"):
-        return None
-    try:
-        payload = json.loads(sse.data)
-        if sse.event == "start":
-            return StreamStarted(
-                stream_id=str(payload["stream_id"]),
-                conversation_id=str(payload["conversation_id"]),
-                model=str(payload.get("model", "")),
-                resumed=resumed,
-            )
-        if sse.event == "token":
-            return TokenReceived(index=int(payload["index"]), text=str(payload["text"]))
-        if sse.event == "done":
-            return StreamFinished(
-                response=str(payload["response"]),
-                conversation_id=str(payload["conversation_id"]),
-                token_count=int(payload["token_count"]),
-            )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise _ConnectionBroken(f"unreadable {sse.event!r} event") from exc
-    if not isinstance(payload, Mapping):
-        raise _ConnectionBroken("unreadable 'error' event")
-    if payload.get("code") in RESUMABLE_CODES:
-        raise _ConnectionBroken(f"the server said {payload['code']}")
-    raise BackendError.from_payload(payload)
