@@ -18,7 +18,7 @@ from chainlit.context import ChainlitContext, context_var
 from chainlit.emitter import BaseChainlitEmitter
 from chainlit.session import HTTPSession
 
-from frontend.modes.mode_selector import RESPONSE_MODE_SETTING
+from chatwait_ui.modes.mode_selector import RESPONSE_MODE_SETTING
 
 
 @dataclass

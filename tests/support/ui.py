@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from frontend.config import UISettings
+from chatwait_ui.config import UISettings
 
 
 def ui_settings(api_url: str, **overrides: Any) -> UISettings:

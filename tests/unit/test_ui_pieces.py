@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,11 +13,11 @@ from pydantic import ValidationError
 
 from chatwait import exceptions
 from chatwait.api import errors as api_errors
-from frontend.client import BackendError
-from frontend.config import UISettings
-from frontend.error_messages import HUMAN_MESSAGES
-from frontend.modes.mode_selector import ResponseMode, selected_mode
-from frontend.offline_page import strip_external_links
+from chatwait_ui.client import BackendError
+from chatwait_ui.config import UISettings
+from chatwait_ui.error_messages import HUMAN_MESSAGES
+from chatwait_ui.modes.mode_selector import ResponseMode, selected_mode
+from chatwait_ui.offline_page import strip_external_links
 
 
 @pytest.mark.parametrize(
@@ -153,7 +156,7 @@ def test_every_backend_error_code_has_a_ui_sentence() -> None:
     """The three lists (backend classes, docs/api.md, UI sentences) cannot drift apart:
     a new backend code fails this test until the UI can say what it means."""
     missing = _backend_error_codes() - HUMAN_MESSAGES.keys()
-    assert not missing, f"add a sentence to frontend/error_messages.py for: {sorted(missing)}"
+    assert not missing, f"add a sentence to chatwait_ui/error_messages.py for: {sorted(missing)}"
 
 
 def test_every_backend_error_code_has_a_row_in_the_api_docs() -> None:
@@ -177,3 +180,38 @@ def test_every_backend_error_code_has_a_row_in_the_api_docs() -> None:
 )
 def test_codes_of_the_multi_user_backend_have_ui_sentences(code: str) -> None:
     assert str(BackendError.from_payload({"code": code})) == HUMAN_MESSAGES[code]
+
+
+def test_the_api_never_imports_chainlit_or_the_ui() -> None:
+    """An API-only install (`pip install chatwait`, no `[ui]`) has no Chainlit: building
+    the API must not import it, nor the UI package."""
+    program = (
+        "import sys\n"
+        "from chatwait.app import create_app\n"
+        "from chatwait.cli import main\n"
+        "from chatwait.config import Settings\n"
+        "create_app(Settings(_env_file=None))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('chainlit', 'chatwait_ui')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert result.stdout.strip() == "[]"
+
+
+def test_no_api_module_imports_a_ui_library() -> None:
+    """httpx-sse is in an API-only install anyway (the Agents SDK's `mcp` needs it), so
+    the runtime check above cannot see an API import of it; this one reads the source."""
+    ui_only = {"chainlit", "httpx_sse", "chatwait_ui"}
+    api_source = Path(__file__).parents[2] / "backend" / "src" / "chatwait"
+    offenders: list[str] = []
+    for module in sorted(api_source.rglob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{module.name}: {n}" for n in names if n.split(".")[0] in ui_only]
+    assert offenders == []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from frontend.client import (
+from chatwait_ui.client import (
     BackendError,
     BackendUnreachable,
     ChatWaitClient,

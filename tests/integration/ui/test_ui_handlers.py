@@ -1,4 +1,4 @@
-"""The Chainlit handlers of frontend/app.py in a Chainlit context, against the real
+"""The Chainlit handlers of chatwait_ui/app.py in a Chainlit context, against the real
 backend over HTTP: what a person sees in the chat for each thing they do."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from frontend import app
-from frontend.client import ChatWaitClient
-from frontend.modes.wait_mode import WAITING_STEP_NAME
+from chatwait_ui import app
+from chatwait_ui.client import ChatWaitClient
+from chatwait_ui.modes.wait_mode import WAITING_STEP_NAME
 from tests.integration.conftest import BackendFactory
 from tests.support.chainlit_chat import ChainlitChat
 from tests.support.servers import ServerThread, free_port

@@ -9,9 +9,9 @@ to people as is.
     errors.py           what it raises: BackendError and its kinds
 """
 
-from frontend.client.backend_client import ChatWaitClient, new_stream_id
-from frontend.client.errors import BackendError, BackendUnreachable, StreamExpired, StreamLost
-from frontend.client.events import (
+from chatwait_ui.client.backend_client import ChatWaitClient, new_stream_id
+from chatwait_ui.client.errors import BackendError, BackendUnreachable, StreamExpired, StreamLost
+from chatwait_ui.client.events import (
     BackendHealth,
     Reconnecting,
     StreamEvent,

@@ -13,7 +13,7 @@ import contextlib
 
 import chainlit as cl
 
-from frontend.client import (
+from chatwait_ui.client import (
     BackendError,
     ChatWaitClient,
     Reconnecting,
@@ -22,8 +22,8 @@ from frontend.client import (
     TokenReceived,
     new_stream_id,
 )
-from frontend.modes.mode_selector import ResponseMode, answer_label
-from frontend.modes.notices import show_error
+from chatwait_ui.modes.mode_selector import ResponseMode, answer_label
+from chatwait_ui.modes.notices import show_error
 
 
 async def answer_with_streaming(

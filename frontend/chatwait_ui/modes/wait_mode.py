@@ -10,9 +10,9 @@ import time
 import chainlit as cl
 from chainlit.utils import utc_now
 
-from frontend.client import BackendError, ChatWaitClient
-from frontend.modes.mode_selector import ResponseMode, answer_label
-from frontend.modes.notices import show_error
+from chatwait_ui.client import BackendError, ChatWaitClient
+from chatwait_ui.modes.mode_selector import ResponseMode, answer_label
+from chatwait_ui.modes.notices import show_error
 
 # Chainlit shows a step as "Using <name>" while it runs and "Used <name>" after.
 WAITING_STEP_NAME = "Wait mode"

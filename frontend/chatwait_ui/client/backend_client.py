@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from httpx_sse import ServerSentEvent, SSEError, aconnect_sse
 
-from frontend.client.errors import (
+from chatwait_ui.client.errors import (
     RESUMABLE_CODES,
     BackendError,
     BackendUnreachable,
@@ -27,7 +27,7 @@ from frontend.client.errors import (
     StreamLost,
     error_from_response,
 )
-from frontend.client.events import (
+from chatwait_ui.client.events import (
     BackendHealth,
     Reconnecting,
     RetryHint,
@@ -38,7 +38,7 @@ from frontend.client.events import (
     WaitAnswer,
     parse_stream_event,
 )
-from frontend.config import UISettings
+from chatwait_ui.config import UISettings
 
 # The first reconnect waits this long (the backend's `retry:` hint replaces it), then
 # the wait doubles up to the cap, so a restarting backend is not hammered.

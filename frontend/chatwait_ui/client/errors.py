@@ -1,5 +1,5 @@
 """The client's errors. Each one's text is a sentence that can be shown to people as is
-(frontend/error_messages.py says what each backend code means).
+(chatwait_ui/error_messages.py says what each backend code means).
 
     BackendError                 the backend answered with an error (code, status)
      ├── BackendUnreachable      no connection, or no answer in time
@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from frontend.error_messages import describe_error
+from chatwait_ui.error_messages import describe_error
 
 # Errors after which the same request may succeed shortly (Redis restarting, this
 # backend instance shutting down while another takes over): the stream is resumed.

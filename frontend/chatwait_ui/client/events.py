@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from httpx_sse import ServerSentEvent
 
-from frontend.client.errors import RESUMABLE_CODES, BackendError, ConnectionBroken
+from chatwait_ui.client.errors import RESUMABLE_CODES, BackendError, ConnectionBroken
 
 
 @dataclass(frozen=True)
