@@ -11,9 +11,11 @@ import re
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from chatwait_ui.modes.wait_mode import waiting_text
 from tests.e2e.conftest import SCREENSHOTS
 from tests.integration.conftest import EMULATED_MODEL, UPSTREAM_KEY
 from tests.integration.ui.test_ui_client import TRICKY_CHUNKS, TRICKY_TEXT
@@ -124,7 +126,8 @@ def test_streaming_then_wait_mode_in_one_conversation(
 
     choose_mode(page, "Wait")
     send(page, "What is my name?")
-    expect(page.get_by_text("Waiting for the full answer…")).to_be_visible()
+    # The counter ticks while the backend works (the answer takes 1.5 s).
+    expect(page.get_by_text(waiting_text(1))).to_be_visible()
     expect(page.get_by_text("Your name is Ada.")).to_be_visible()
     expect(page.locator(".ai-message").last).to_contain_text("Wait mode")
     page.screenshot(path=str(SCREENSHOTS / "chat-wait.png"))
@@ -181,3 +184,23 @@ def test_answer_with_line_separators_and_sse_lookalikes_shows_the_exact_text(
     expect(page.get_by_text("reconnecting")).to_have_count(0)
     shown = answer.locator("code").evaluate("code => code.textContent")
     assert shown.removesuffix("\n") == TRICKY_TEXT
+
+
+def test_link_preview_names_chatwait_not_chainlit(page: Page, ui: ServerProcess) -> None:
+    """What a chat app or social site shows for a pasted link to the UI."""
+    meta = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('meta')]
+            .map(m => [m.getAttribute('property') || m.getAttribute('name'), m.content]))"""
+    )
+    image = f"{ui.url}/public/social-preview.png"
+
+    assert meta["og:title"] == meta["twitter:title"] == "ChatWait"
+    assert meta["og:description"] == meta["twitter:description"]
+    assert meta["og:description"].startswith("ChatWait")
+    assert meta["og:url"] == f"{ui.url}/"
+    assert meta["og:image"] == meta["twitter:image"] == image
+    assert meta["twitter:card"] == "summary_large_image"
+    assert not [value for value in meta.values() if "chainlit" in (value or "").lower()]
+    preview = httpx.get(image)
+    assert preview.status_code == 200
+    assert preview.headers["content-type"] == "image/png"

@@ -17,7 +17,7 @@ from chatwait_ui.client import BackendError
 from chatwait_ui.config import UISettings
 from chatwait_ui.error_messages import HUMAN_MESSAGES
 from chatwait_ui.modes.mode_selector import ResponseMode, selected_mode
-from chatwait_ui.offline_page import strip_external_links
+from chatwait_ui.offline_page import set_social_preview, strip_external_links
 
 
 @pytest.mark.parametrize(
@@ -49,6 +49,29 @@ def test_page_rewrite_drops_external_links_and_keeps_local_ones() -> None:
         b'<link rel="stylesheet" crossorigin href="/assets/index.css">'
         b'<link rel="icon" href="/favicon" />'
     )
+
+
+def test_social_preview_points_at_this_page_and_chatwaits_image() -> None:
+    chainlit_tags = (
+        b"<title>ChatWait</title>\n"
+        b'    <meta property="og:title" content="ChatWait">\n'
+        b'    <meta property="og:description" content="ChatWait: chat &amp; wait.">\n'
+        b'    <meta property="og:image" content="https://chainlit-cloud.s3.amazonaws.com/b.png">\n'
+        b'    <meta property="og:url" content="https://github.com/Chainlit/chainlit">'
+    )
+
+    page = set_social_preview(
+        chainlit_tags, page_url="https://chat.example/", base_url="https://chat.example"
+    ).decode()
+
+    assert '<meta property="og:url" content="https://chat.example/">' in page
+    image = "https://chat.example/public/social-preview.png"
+    assert f'<meta property="og:image" content="{image}">' in page
+    assert '<meta name="twitter:card" content="summary_large_image">' in page
+    assert '<meta name="twitter:title" content="ChatWait">' in page
+    assert '<meta name="twitter:description" content="ChatWait: chat &amp; wait.">' in page
+    assert f'<meta name="twitter:image" content="{image}">' in page
+    assert "chainlit" not in page.lower()
 
 
 def test_api_url_must_be_http_and_loses_its_trailing_slash() -> None:

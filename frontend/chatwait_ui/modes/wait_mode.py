@@ -1,5 +1,9 @@
-"""Wait mode: POST /chat/wait, show a loading step with the elapsed time, then the whole
-answer as one message."""
+"""Wait mode: POST /chat/wait, and one message that counts the seconds while the backend
+works, then becomes the whole answer.
+
+A message, not a Chainlit step: Chainlit titles every step "Using …" / "Used …", which
+reads like a tool call, not like a chat waiting for its answer.
+"""
 
 from __future__ import annotations
 
@@ -8,61 +12,52 @@ import contextlib
 import time
 
 import chainlit as cl
-from chainlit.utils import utc_now
 
 from chatwait_ui.client import BackendError, ChatWaitClient
 from chatwait_ui.modes.mode_selector import ResponseMode, answer_label
 from chatwait_ui.modes.notices import show_error
 
-# Chainlit shows a step as "Using <name>" while it runs and "Used <name>" after.
-WAITING_STEP_NAME = "Wait mode"
-WAITING_TEXT = "Waiting for the full answer…"
-# How often the elapsed time in the loading step is refreshed.
+WAITING_TEXT = "⏳ Waiting for the whole answer…"
+# How often the elapsed time in the waiting message is refreshed.
 TICK_SECONDS = 1.0
+
+
+def waiting_text(elapsed_seconds: float) -> str:
+    return f"{WAITING_TEXT} {elapsed_seconds:.0f} s"
 
 
 async def answer_with_wait(client: ChatWaitClient, question: str, conversation_id: str) -> None:
     started = time.monotonic()
-    # Under the current run, like the answer, so the step is shown above the answer;
-    # open, so the elapsed time is visible without a click.
-    current = cl.context.current_step
-    step = cl.Step(
-        name=WAITING_STEP_NAME,
-        type="tool",
-        show_input=False,
-        default_open=True,
-        parent_id=current.id if current else None,
-    )
-    step.output = f"{WAITING_TEXT} 0 s"
-    await step.send()
-    ticker = asyncio.create_task(_show_elapsed(step, started))
+    answer = cl.Message(content=waiting_text(0))
+    await answer.send()
+    ticker = asyncio.create_task(_show_elapsed(answer, started))
     try:
-        answer = await client.wait(question, conversation_id)
+        reply = await client.wait(question, conversation_id)
     except asyncio.CancelledError:
         # Stop button: the cancelled request closes its connection, and the backend
         # cancels a wait run whose client has gone. Chainlit itself posts "Task manually
-        # stopped.", so the chat gets no second notice from us.
-        await _finish(step, ticker, f"Cancelled after {time.monotonic() - started:.0f} s")
+        # stopped.", so the counter just goes away.
+        await _stop(ticker)
+        await answer.remove()
         raise
     except BackendError as error:
-        await _finish(step, ticker, "Failed")
+        await _stop(ticker)
+        await answer.remove()
         await show_error(error)
         return
-    await _finish(step, ticker, f"Answer received after {time.monotonic() - started:.1f} s")
-    await cl.Message(content=answer.response + answer_label(ResponseMode.WAIT)).send()
+    await _stop(ticker)
+    answer.content = reply.response + answer_label(ResponseMode.WAIT)
+    await answer.update()
 
 
-async def _show_elapsed(step: cl.Step, started: float) -> None:
+async def _show_elapsed(answer: cl.Message, started: float) -> None:
     while True:
         await asyncio.sleep(TICK_SECONDS)
-        step.output = f"{WAITING_TEXT} {time.monotonic() - started:.0f} s"
-        await step.update()
+        answer.content = waiting_text(time.monotonic() - started)
+        await answer.update()
 
 
-async def _finish(step: cl.Step, ticker: asyncio.Task[None], outcome: str) -> None:
+async def _stop(ticker: asyncio.Task[None]) -> None:
     ticker.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await ticker
-    step.output = outcome
-    step.end = utc_now()
-    await step.update()
