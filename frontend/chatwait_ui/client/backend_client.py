@@ -44,6 +44,9 @@ from chatwait_ui.config import UISettings
 # the wait doubles up to the cap, so a restarting backend is not hammered.
 FIRST_BACKOFF_SECONDS = 0.5
 MAX_BACKOFF_SECONDS = 8.0
+# The backend ends a response right after `done` or `error`; the rest is read for at
+# most this long (see _read_to_end).
+FINAL_READ_SECONDS = 5.0
 
 
 def new_stream_id() -> str:
@@ -274,5 +277,9 @@ async def _stream_events(
 
 
 async def _read_to_end(messages: AsyncIterator[ServerSentEvent]) -> None:
-    async for _ in messages:
-        pass
+    # The answer is complete (or failed) already: a connection that breaks now, or a
+    # proxy that holds the response open, must not turn it into a reconnect.
+    with contextlib.suppress(TimeoutError, httpx.TransportError, SSEError):
+        async with asyncio.timeout(FINAL_READ_SECONDS):
+            async for _ in messages:
+                pass

@@ -7,9 +7,14 @@ client meets a real broken socket, not a simulated exception.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
 from chatwait_ui.client import (
     BackendError,
@@ -250,3 +255,33 @@ async def test_health_reports_the_backend_model(
 
     assert health.provider == "openai-compatible"
     assert health.model == "emulated-model"
+
+
+async def test_a_response_held_open_after_done_still_finishes_without_reconnecting() -> None:
+    """After `done` the client reads the response to its end (so httpx's iterators end in
+    the task that opened them); a proxy that holds the response open must not turn a
+    finished answer into a reconnect."""
+
+    async def held_open(request: Request) -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            yield b'event: start\ndata: {"stream_id": "s-held-open", "conversation_id": "c"}\n\n'
+            yield b'event: token\nid: 0\ndata: {"index": 0, "text": "Hi"}\n\n'
+            yield (
+                b'event: done\ndata: {"stream_id": "s-held-open", "conversation_id": "c", '
+                b'"response": "Hi", "token_count": 1}\n\n'
+            )
+            await asyncio.sleep(60)
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/chat/streaming", held_open, methods=["POST"])])
+    with ServerThread(app) as server:
+        client = ChatWaitClient(ui_settings(server.url, chatwait_stream_idle_timeout_seconds=1.0))
+        try:
+            events = await collect(client)
+        finally:
+            await client.aclose()
+
+    assert not any(isinstance(e, Reconnecting) for e in events)
+    assert isinstance(events[-1], StreamFinished)
+    assert events[-1].response == "Hi"
