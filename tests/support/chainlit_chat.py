@@ -131,6 +131,3 @@ class ChainlitChat:
             for step in self.emitter.steps.values()
             if step.type == "assistant_message" and (include_removed or not step.removed)
         ]
-
-    def steps_named(self, name: str) -> list[ShownStep]:
-        return [step for step in self.emitter.steps.values() if step.name == name]
