@@ -7,14 +7,18 @@ one into docs/img/ for the README.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from chatwait_ui.modes.wait_mode import waiting_text
 from tests.e2e.conftest import SCREENSHOTS
 from tests.integration.conftest import EMULATED_MODEL, UPSTREAM_KEY
+from tests.integration.ui.test_ui_client import TRICKY_CHUNKS, TRICKY_TEXT
 from tests.support.backend import backend_settings, serve_backend
 from tests.support.servers import (
     ServerProcess,
@@ -23,6 +27,7 @@ from tests.support.servers import (
     chatwait_ui_command,
     free_port,
 )
+from tests.support.ui import assert_clean_ui_log
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
 
 TIMEOUT_MS = 20_000
@@ -50,6 +55,9 @@ def ui(tmp_path_factory: pytest.TempPathFactory, backend: ServerThread) -> Itera
     env = api_environment(tmp_path_factory.mktemp("ui"))
     with ServerProcess(command, port=port, env=env, health_path="/") as server:
         yield server
+        # Also what it printed after the last test, and while shutting down.
+        server.stop()
+        assert_clean_ui_log(server.read_logs())
 
 
 @pytest.fixture
@@ -61,12 +69,17 @@ def page(browser: Browser, ui: ServerProcess) -> Iterator[Page]:
         "request",
         lambda request: None if request.url.startswith(ui.url) else external.append(request.url),
     )
+    log_start = len(ui.read_logs())
     page.goto(ui.url)
     expect(page.get_by_text("Welcome to ChatWait")).to_be_visible()
     expect(page.get_by_text(f"{EMULATED_MODEL}")).to_be_visible()
     yield page
     page.close()
     assert external == [], f"the UI fetched from outside this machine: {external}"
+    # Each test's own part of the UI log: a streamed or stopped answer whose HTTP stream
+    # was closed in another task shows up here as "async generator ignored GeneratorExit".
+    time.sleep(0.5)  # cleanup the garbage collector runs soon after the answer
+    assert_clean_ui_log(ui.read_logs()[log_start:])
 
 
 def send(page: Page, text: str) -> None:
@@ -113,7 +126,8 @@ def test_streaming_then_wait_mode_in_one_conversation(
 
     choose_mode(page, "Wait")
     send(page, "What is my name?")
-    expect(page.get_by_text("Waiting for the full answer…")).to_be_visible()
+    # The counter ticks while the backend works (the answer takes 1.5 s).
+    expect(page.get_by_text(waiting_text(1))).to_be_visible()
     expect(page.get_by_text("Your name is Ada.")).to_be_visible()
     expect(page.locator(".ai-message").last).to_contain_text("Wait mode")
     page.screenshot(path=str(SCREENSHOTS / "chat-wait.png"))
@@ -131,9 +145,14 @@ def test_stop_button_cancels_a_long_answer_and_keeps_what_was_written(
     expect(page.locator(".ai-message").last).to_contain_text("w5")
     page.locator("#stop-button").click()
 
-    stopped_answer = page.locator(".ai-message").filter(has_text="Stopped · Streaming mode")
-    expect(stopped_answer).to_be_visible()
+    expect(page.get_by_text("Task manually stopped.")).to_be_visible()
+    stopped_answer = page.locator(".ai-message").filter(has_text="w5")
+    expect(stopped_answer).to_contain_text("Streaming mode")
     upstream.wait_until(lambda: upstream.streams_closed_by_client == 1, timeout=10)
+    # One stop notice (Chainlit's), not a second one from ChatWait on the answer.
+    expect(page.locator(".ai-message").filter(has_text=re.compile("stopped", re.I))).to_have_count(
+        1
+    )
     stopped = stopped_answer.inner_text()
     assert stopped.startswith("w0 w1 w2 w3 w4 w5")
     assert "w399" not in stopped
@@ -143,3 +162,45 @@ def test_stop_button_cancels_a_long_answer_and_keeps_what_was_written(
     time.sleep(0.5)  # the stopped turn releases its conversation on the server
     send(page, "Are you still there?")
     expect(page.get_by_text("Still here.")).to_be_visible()
+
+
+@pytest.mark.parametrize("mode", ["Streaming", "Wait"])
+def test_answer_with_line_separators_and_sse_lookalikes_shows_the_exact_text(
+    page: Page, upstream: UpstreamEmulator, mode: str
+) -> None:
+    """Regression: U+2028, U+2029 and NEL in a token cut the old SSE reader's lines, and
+    the streamed answer stopped half-way with "reconnecting… attempt 5 of 5".
+
+    The text is a code block, the one place where markdown shows characters as they
+    are (blank lines and line breaks included)."""
+    upstream.enqueue(Scenario(chunks=["```\n", *TRICKY_CHUNKS, "\n```"], chunk_delay=0.02))
+    if mode == "Wait":
+        choose_mode(page, "Wait")
+
+    send(page, "Show me some tricky text.")
+
+    answer = page.locator(".ai-message").last
+    expect(answer).to_contain_text(f"{mode} mode")
+    expect(page.get_by_text("reconnecting")).to_have_count(0)
+    shown = answer.locator("code").evaluate("code => code.textContent")
+    assert shown.removesuffix("\n") == TRICKY_TEXT
+
+
+def test_link_preview_names_chatwait_not_chainlit(page: Page, ui: ServerProcess) -> None:
+    """What a chat app or social site shows for a pasted link to the UI."""
+    meta = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('meta')]
+            .map(m => [m.getAttribute('property') || m.getAttribute('name'), m.content]))"""
+    )
+    image = f"{ui.url}/public/social-preview.png"
+
+    assert meta["og:title"] == meta["twitter:title"] == "ChatWait"
+    assert meta["og:description"] == meta["twitter:description"]
+    assert meta["og:description"].startswith("ChatWait")
+    assert meta["og:url"] == f"{ui.url}/"
+    assert meta["og:image"] == meta["twitter:image"] == image
+    assert meta["twitter:card"] == "summary_large_image"
+    assert not [value for value in meta.values() if "chainlit" in (value or "").lower()]
+    preview = httpx.get(image)
+    assert preview.status_code == 200
+    assert preview.headers["content-type"] == "image/png"

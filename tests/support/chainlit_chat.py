@@ -18,7 +18,7 @@ from chainlit.context import ChainlitContext, context_var
 from chainlit.emitter import BaseChainlitEmitter
 from chainlit.session import HTTPSession
 
-from frontend.modes.mode_selector import RESPONSE_MODE_SETTING
+from chatwait_ui.modes.mode_selector import RESPONSE_MODE_SETTING
 
 
 @dataclass
@@ -131,6 +131,3 @@ class ChainlitChat:
             for step in self.emitter.steps.values()
             if step.type == "assistant_message" and (include_removed or not step.removed)
         ]
-
-    def steps_named(self, name: str) -> list[ShownStep]:
-        return [step for step in self.emitter.steps.values() if step.name == name]

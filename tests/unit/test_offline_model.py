@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from agents import Agent, ModelSettings, Runner
 from openai.types.responses import ResponseTextDeltaEvent
 
-from chatwait.services.offline_model import OfflineDemoModel, compose_offline_reply
+from chatwait.config import Settings
+from chatwait.services.offline_model import (
+    PARAGRAPH_PAUSE_WORDS,
+    SENTENCE_PAUSE_WORDS,
+    OfflineDemoModel,
+    compose_offline_reply,
+    pause_after,
+)
 
 
 def offline_agent() -> Agent:
@@ -53,3 +62,24 @@ def test_long_messages_are_shortened_in_the_quote() -> None:
 
     assert "y" * 300 + "…" in reply
     assert "y" * 301 not in reply
+
+
+def test_pauses_are_longer_after_a_sentence_and_longest_after_a_paragraph() -> None:
+    assert pause_after("word ") == 1
+    assert pause_after("done. ") == SENTENCE_PAUSE_WORDS
+    assert pause_after("works:\n\n") == PARAGRAPH_PAUSE_WORDS
+    assert 1 < SENTENCE_PAUSE_WORDS < PARAGRAPH_PAUSE_WORDS
+
+
+def test_default_pace_leaves_time_to_watch_stop_or_see_the_wait_counter_tick() -> None:
+    """Regression: the demo answer used to finish in about 3 s, before a newcomer could
+    press stop or see wait mode's counter (which ticks once a second) move."""
+    default_delay = Settings.model_fields["offline_token_delay_seconds"].default
+    reply = compose_offline_reply("hi")
+    pieces = [m for m in re.findall(r"\S+\s*|\s+", reply)]
+
+    planned_seconds = default_delay * sum(pause_after(piece) for piece in pieces)
+
+    assert planned_seconds >= 8
+    assert "stop button" in reply
+    assert "**Wait** mode" in reply

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from frontend.client import ChatWaitClient
+from chatwait_ui.client import ChatWaitClient
 from tests.support.servers import ServerThread
 from tests.support.ui import ui_settings
 

@@ -7,11 +7,16 @@ client meets a real broken socket, not a simulated exception.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
-from frontend.client import (
+from chatwait_ui.client import (
     BackendError,
     BackendUnreachable,
     ChatWaitClient,
@@ -31,6 +36,21 @@ from tests.support.waiting import eventually
 
 CHUNKS = [f"word{i} " for i in range(40)] + ["línea\nnueva ✓", "\n\ndata: fake\n\n", "end."]
 EXPECTED = "".join(CHUNKS)
+# Characters that broke the UI's old SSE reader: Python's str.splitlines() (and so
+# httpx's aiter_lines()) ends a line at U+2028, U+2029 and NEL, the SSE format only at
+# CR, LF and CRLF; plus text that looks like SSE framing and an emoji.
+TRICKY_CHUNKS = [
+    "line\u2028separator ",
+    "para\u2029graph ",
+    "next\u0085line ",
+    "carriage\rreturn\r\n",
+    "new\nline ",
+    "data: x\n\nevent: done\n\n",
+    "id: 99\nretry: 1\n: comment\n",
+    "emoji 🦜👩🏽‍💻 ",
+    "end.",
+]
+TRICKY_TEXT = "".join(TRICKY_CHUNKS)
 
 
 async def collect(client: ChatWaitClient, message: str = "hi", **kwargs: str) -> list[StreamEvent]:
@@ -69,6 +89,21 @@ async def test_stream_yields_every_token_once_then_the_exact_text(
     assert "".join(t.text for t in tokens(events)) == EXPECTED
     assert isinstance(events[-1], StreamFinished)
     assert events[-1].response == EXPECTED
+
+
+async def test_stream_keeps_unicode_line_separators_and_sse_lookalikes_exact(
+    ui_client: ChatWaitClient, upstream: UpstreamEmulator
+) -> None:
+    """Regression: a token with U+2028/U+2029/U+0085 split the old reader's `data:` line,
+    the JSON no longer parsed, and the answer ended in "reconnecting… attempt 5 of 5"."""
+    upstream.enqueue(Scenario(chunks=TRICKY_CHUNKS))
+
+    events = await collect(ui_client)
+
+    assert not any(isinstance(e, Reconnecting) for e in events)
+    assert [t.text for t in tokens(events)] == TRICKY_CHUNKS
+    assert isinstance(events[-1], StreamFinished)
+    assert events[-1].response == TRICKY_TEXT
 
 
 async def test_wait_returns_the_whole_answer(
@@ -220,3 +255,33 @@ async def test_health_reports_the_backend_model(
 
     assert health.provider == "openai-compatible"
     assert health.model == "emulated-model"
+
+
+async def test_a_response_held_open_after_done_still_finishes_without_reconnecting() -> None:
+    """After `done` the client reads the response to its end (so httpx's iterators end in
+    the task that opened them); a proxy that holds the response open must not turn a
+    finished answer into a reconnect."""
+
+    async def held_open(request: Request) -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            yield b'event: start\ndata: {"stream_id": "s-held-open", "conversation_id": "c"}\n\n'
+            yield b'event: token\nid: 0\ndata: {"index": 0, "text": "Hi"}\n\n'
+            yield (
+                b'event: done\ndata: {"stream_id": "s-held-open", "conversation_id": "c", '
+                b'"response": "Hi", "token_count": 1}\n\n'
+            )
+            await asyncio.sleep(60)
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    app = Starlette(routes=[Route("/chat/streaming", held_open, methods=["POST"])])
+    with ServerThread(app) as server:
+        client = ChatWaitClient(ui_settings(server.url, chatwait_stream_idle_timeout_seconds=1.0))
+        try:
+            events = await collect(client)
+        finally:
+            await client.aclose()
+
+    assert not any(isinstance(e, Reconnecting) for e in events)
+    assert isinstance(events[-1], StreamFinished)
+    assert events[-1].response == "Hi"

@@ -3,8 +3,13 @@
 It runs when neither an API key nor LLM_BASE_URL is configured, so a fresh checkout can
 try every feature (wait, streaming, resume, cancel, history). It says plainly that it is
 offline, repeats what the user wrote, counts the conversation's turns (so history is
-visible), and streams word by word at OFFLINE_TOKEN_DELAY_SECONDS so that streaming and
-resuming can be watched in the UI.
+visible), and says what to try while it answers.
+
+It answers at a reading pace: one word every OFFLINE_TOKEN_DELAY_SECONDS (0.04 s by
+default), with a short pause after each sentence and a longer one between paragraphs, so
+an answer takes about ten seconds. That is long enough for a newcomer to watch it
+stream, press stop half-way, or watch wait mode's counter tick (a wait-mode answer
+takes as long as the streamed one would). Tests set the delay to 0 or 0.01 s.
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ from chatwait.models.chat import message_text
 
 OFFLINE_MODEL_NAME = "offline-demo"
 _QUOTE_LIMIT = 300
+# Pauses, in units of the per-word delay: the breath a reader takes at a full stop and
+# at a new paragraph.
+SENTENCE_PAUSE_WORDS = 6
+PARAGRAPH_PAUSE_WORDS = 12
 
 
 def _user_messages(input: str | list[TResponseInputItem]) -> list[str]:
@@ -54,7 +63,15 @@ def compose_offline_reply(input: str | list[TResponseInputItem]) -> str:
         "ChatWait is running in **offline demo mode**: no language model is configured, "
         "so this answer comes from a built-in demo model, not from Gemini.\n\n"
         f"You wrote ({words} word{'s' if words != 1 else ''}): “{quoted}”\n\n"
-        f"This is message {turn} of this conversation, so history works. "
+        f"This is message {turn} of this conversation, so history works: send another "
+        "message and the count goes up.\n\n"
+        "While this answer is being written, try the two response modes. In **Streaming** "
+        "mode the words appear one by one as the model writes them. Press the stop button "
+        "now, and the answer ends where it is, keeping what was already written. If the "
+        "connection breaks, the chat reconnects and goes on with the next word, without "
+        "losing or repeating one. In **Wait** mode (switch it in the chat settings) "
+        "nothing appears until the whole answer is ready, and a counter shows how many "
+        "seconds you have been waiting.\n\n"
         "To talk to Gemini, set `GEMINI_API_KEY` in `.env` (or `LLM_API_KEY` and "
         "`LLM_BASE_URL` for any OpenAI-compatible endpoint) and restart ChatWait."
     )
@@ -63,6 +80,16 @@ def compose_offline_reply(input: str | list[TResponseInputItem]) -> str:
 def _split_tokens(text: str) -> list[str]:
     # Word pieces keep their trailing whitespace, so the pieces join back exactly.
     return re.findall(r"\S+\s*|\s+", text)
+
+
+def pause_after(piece: str) -> int:
+    """How many word delays to wait after `piece`: a new paragraph and the end of a
+    sentence take longer than a word."""
+    if piece.endswith("\n\n"):
+        return PARAGRAPH_PAUSE_WORDS
+    if piece.rstrip().endswith((".", "!", "?", ":")):
+        return SENTENCE_PAUSE_WORDS
+    return 1
 
 
 class OfflineDemoModel(Model):
@@ -115,7 +142,10 @@ class OfflineDemoModel(Model):
         conversation_id: str | None,
         prompt: Any,
     ) -> ModelResponse:
-        response = self._response(compose_offline_reply(input), input)
+        text = compose_offline_reply(input)
+        # A wait-mode answer takes as long as the streamed one: the wait is what it shows.
+        await asyncio.sleep(self._token_delay * sum(map(pause_after, _split_tokens(text))))
+        response = self._response(text, input)
         usage = response.usage
         assert usage is not None
         return ModelResponse(
@@ -152,7 +182,6 @@ class OfflineDemoModel(Model):
             sequence_number=sequence,
         )
         for piece in _split_tokens(text):
-            await asyncio.sleep(self._token_delay)
             sequence += 1
             yield ResponseTextDeltaEvent(
                 type="response.output_text.delta",
@@ -163,6 +192,7 @@ class OfflineDemoModel(Model):
                 logprobs=[],
                 sequence_number=sequence,
             )
+            await asyncio.sleep(self._token_delay * pause_after(piece))
         # The Runner takes the final answer from this event; without it the run fails
         # with "Model did not produce a final response!".
         yield ResponseCompletedEvent(

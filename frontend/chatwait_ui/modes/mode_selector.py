@@ -55,8 +55,6 @@ def selected_mode(chat_settings: Mapping[str, Any] | None) -> ResponseMode:
         return DEFAULT_MODE
 
 
-def answer_label(mode: ResponseMode, *, stopped: bool = False) -> str:
+def answer_label(mode: ResponseMode) -> str:
     """The footer line under an answer, saying which mode produced it."""
-    if stopped:
-        return f"\n\n*Stopped · {mode.value} mode*"
     return f"\n\n*{mode.value} mode*"

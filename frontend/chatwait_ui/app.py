@@ -1,5 +1,5 @@
 """The Chainlit handlers: a few lines each, everything else lives in `modes/` and
-`client.py`. Run it with `chatwait-ui` (see cli.py), not by importing it."""
+`client/`. Run it with `chatwait-ui` (see cli.py), not by importing it."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 import chainlit as cl
 
-from frontend.client import BackendError, ChatWaitClient
-from frontend.config import UISettings
-from frontend.conversation import new_conversation_id, welcome_text
-from frontend.modes.mode_selector import ResponseMode, response_mode_settings, selected_mode
-from frontend.modes.streaming_mode import answer_with_streaming
-from frontend.modes.wait_mode import answer_with_wait
+from chatwait_ui.client import BackendError, ChatWaitClient
+from chatwait_ui.config import UISettings
+from chatwait_ui.conversation import new_conversation_id, welcome_text
+from chatwait_ui.modes.mode_selector import ResponseMode, response_mode_settings, selected_mode
+from chatwait_ui.modes.streaming_mode import answer_with_streaming
+from chatwait_ui.modes.wait_mode import answer_with_wait
 
 CONVERSATION_ID = "conversation_id"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from frontend.config import UISettings
+from chatwait_ui.config import UISettings
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 DEFAULT_PORT = 8001
@@ -48,11 +48,20 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["CHAINLIT_HOST"] = args.host
     os.environ["CHAINLIT_PORT"] = str(args.port)
 
-    # Imported late: importing Chainlit reads its app root, which `frontend` sets.
-    from chainlit.cli import run_chainlit
-    from chainlit.server import app as chainlit_server
+    # Imported late: importing Chainlit reads its app root, which `chatwait_ui` sets.
+    try:
+        from chainlit.cli import run_chainlit
+        from chainlit.server import app as chainlit_server
+    except ImportError:
+        # An API-only install (`pip install chatwait`) has the command but not Chainlit.
+        print(
+            "chatwait-ui: Chainlit is not installed; install the UI with "
+            "`pip install 'chatwait[ui]'`",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
 
-    from frontend.offline_page import OfflinePageMiddleware
+    from chatwait_ui.offline_page import OfflinePageMiddleware
 
     chainlit_server.add_middleware(OfflinePageMiddleware)
     print(

@@ -13,7 +13,7 @@ import contextlib
 
 import chainlit as cl
 
-from frontend.client import (
+from chatwait_ui.client import (
     BackendError,
     ChatWaitClient,
     Reconnecting,
@@ -22,8 +22,8 @@ from frontend.client import (
     TokenReceived,
     new_stream_id,
 )
-from frontend.modes.mode_selector import ResponseMode, answer_label
-from frontend.modes.notices import show_error
+from chatwait_ui.modes.mode_selector import ResponseMode, answer_label
+from chatwait_ui.modes.notices import show_error
 
 
 async def answer_with_streaming(
@@ -35,18 +35,22 @@ async def answer_with_streaming(
     answer = cl.Message(content="")
     reconnect_notice: cl.Message | None = None
     try:
-        async for event in client.stream(question, conversation_id, stream_id=stream_id):
-            if isinstance(event, TokenReceived):
-                await answer.stream_token(event.text)
-            elif isinstance(event, Reconnecting):
-                reconnect_notice = await _show_reconnecting(reconnect_notice, event)
-            elif isinstance(event, StreamStarted) and reconnect_notice is not None:
-                await reconnect_notice.remove()
-                reconnect_notice = None
-            elif isinstance(event, StreamFinished):
-                # The server's full text is the reference: tokens joined equal it.
-                answer.content = event.response + answer_label(ResponseMode.STREAMING)
-                await answer.send()
+        # aclosing: a stop button press lands between two events, and the stream (with
+        # its HTTP response) must then be closed here, in the task that opened it.
+        events = client.stream(question, conversation_id, stream_id=stream_id)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if isinstance(event, TokenReceived):
+                    await answer.stream_token(event.text)
+                elif isinstance(event, Reconnecting):
+                    reconnect_notice = await _show_reconnecting(reconnect_notice, event)
+                elif isinstance(event, StreamStarted) and reconnect_notice is not None:
+                    await reconnect_notice.remove()
+                    reconnect_notice = None
+                elif isinstance(event, StreamFinished):
+                    # The server's full text is the reference: tokens joined equal it.
+                    answer.content = event.response + answer_label(ResponseMode.STREAMING)
+                    await answer.send()
     except asyncio.CancelledError:
         # The stop button cancelled this task: stop the run on the server too, and
         # keep what was already written. If the backend cannot be reached now, the run
@@ -78,11 +82,13 @@ async def _show_reconnecting(notice: cl.Message | None, event: Reconnecting) -> 
 
 
 async def _close_partial_answer(answer: cl.Message, *, stopped: bool) -> None:
-    """Keep the tokens that arrived, labelled so nobody mistakes them for a full answer."""
-    if not answer.content and not stopped:
+    """Keep the tokens that arrived. A stopped answer needs no notice of its own:
+    Chainlit's stop handler posts "Task manually stopped." right under it, and it
+    offers no hook to replace that text."""
+    if not answer.content:
         return
     if stopped:
-        answer.content += answer_label(ResponseMode.STREAMING, stopped=True)
+        answer.content += answer_label(ResponseMode.STREAMING)
     else:
         answer.content += "\n\n*Incomplete: the answer broke off (see below).*"
     await answer.send()

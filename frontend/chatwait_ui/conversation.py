@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from frontend.client import BackendError, BackendHealth
+from chatwait_ui.client import BackendError, BackendHealth
 
 PROVIDER_NAMES = {
     "gemini": "Google Gemini",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import chainlit as cl
 
-from frontend.client import BackendError
+from chatwait_ui.client import BackendError
 
 
 async def show_error(error: BackendError) -> None:
