@@ -20,8 +20,7 @@ an error that knows when a retry can succeed carries `retry_after` (seconds), se
     │   └── ConversationNotFound         conversation_not_found
     ├── ConversationBusy (409)           conversation_busy
     ├── StreamIdInUse (409)              stream_id_in_use
-    ├── LimitExceeded (429)
-    │   ├── RateLimited                  rate_limited
+    ├── RateLimited (429)                rate_limited          per-principal limits
     │   ├── TooManyRuns                  too_many_runs
     │   └── QuotaExceeded                quota_exceeded
     ├── StreamCancelled (499 in streams) cancelled
@@ -148,28 +147,25 @@ class StreamIdInUse(ChatWaitError):
     )
 
 
-class LimitExceeded(ChatWaitError):
-    """A per-principal limit; `retry_after` says when trying again can succeed."""
+class RateLimited(ChatWaitError):
+    """A per-principal limit (RATE_LIMIT_PER_MINUTE here; the subclasses for the others);
+    `retry_after` says when trying again can succeed."""
 
     status_code = 429
-    code = "limit_exceeded"
+    code = "rate_limited"
+    default_message = "Too many runs started in the last minute; try again later."
     retryable = True
 
     def __init__(self, message: str | None = None, *, retry_after_seconds: int) -> None:
         super().__init__(message, retry_after=str(max(1, retry_after_seconds)))
 
 
-class RateLimited(LimitExceeded):
-    code = "rate_limited"
-    default_message = "Too many runs started in the last minute; try again later."
-
-
-class TooManyRuns(LimitExceeded):
+class TooManyRuns(RateLimited):
     code = "too_many_runs"
     default_message = "Too many of your runs are in progress; wait for one to finish."
 
 
-class QuotaExceeded(LimitExceeded):
+class QuotaExceeded(RateLimited):
     code = "quota_exceeded"
     default_message = "Today's token budget is used up; it renews at midnight UTC."
 
