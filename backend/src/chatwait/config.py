@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=0, ge=0, le=10)
     agent_instructions: str = DEFAULT_INSTRUCTIONS
     offline_token_delay_seconds: float = Field(default=0.04, ge=0, le=5)
+    # Earlier turns sent upstream with each message, newest whole turns first, estimated
+    # at 4 characters per token. 8000 keeps several pages of context (plenty for a chat)
+    # while a message's input cost stays bounded however long the conversation grows;
+    # every model ChatWait targets accepts far more. 0 sends only the new message. The
+    # stored history is never trimmed.
+    history_max_tokens: int = Field(default=8000, ge=0)
 
     # --- HTTP ------------------------------------------------------------------------
     # NoDecode: pydantic-settings would JSON-decode a list from the environment and

@@ -1,22 +1,24 @@
 """The ChatWait agent and its two ways to run: to completion, or streamed.
 
 Both go through the Agents SDK `Runner` with the conversation's `Session`, so the SDK
-loads and stores history. `reply()` awaits `Runner.run` (never `run_sync`, which would
-block the event loop); `start_streamed()` returns a `StreamedRun` for the stream
-supervisor, which drives it in a task of its own.
+loads and stores history; `services/history.py` picks which earlier turns go upstream.
+`reply()` awaits `Runner.run` (never `run_sync`, which would block the event loop);
+`start_streamed()` returns a `StreamedRun` for the stream supervisor, which drives it in
+a task of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-from agents import Agent, ModelSettings, Runner, RunResultStreaming, Usage
+from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming, Usage
 from agents.memory import Session
 from openai.types.responses import ResponseTextDeltaEvent
 
 from chatwait.config import Settings
 from chatwait.models.chat import ChatReply, TokenUsage
 from chatwait.services.conversations import ConversationLease, ConversationStore
+from chatwait.services.history import HistoryTrimmer
 from chatwait.services.llm_service import LanguageModel, translate_upstream_error
 
 
@@ -88,6 +90,11 @@ class ChatAgentService:
             # Without include_usage, streamed runs report zero tokens.
             model_settings=ModelSettings(include_usage=True),
         )
+        # The SDK's own hook for "which history goes with the new input": the session
+        # still stores every item, only the model input is trimmed.
+        self._run_config = RunConfig(
+            session_input_callback=HistoryTrimmer(settings.history_max_tokens)
+        )
 
     @property
     def model_name(self) -> str:
@@ -97,7 +104,9 @@ class ChatAgentService:
         lease = await self._conversations.acquire(conversation_id)
         session = self._conversations.session(conversation_id)
         try:
-            result = await Runner.run(self._agent, message, session=session)
+            result = await Runner.run(
+                self._agent, message, session=session, run_config=self._run_config
+            )
         except Exception as error:
             raise self._conversations.store_error(error) or translate_upstream_error(
                 error
@@ -119,5 +128,7 @@ class ChatAgentService:
         a stream_id is claimed.
         """
         session = self._conversations.session(lease.conversation_id)
-        result = Runner.run_streamed(self._agent, message, session=session)
+        result = Runner.run_streamed(
+            self._agent, message, session=session, run_config=self._run_config
+        )
         return AgentStreamedRun(result, lease, session, self._conversations)
