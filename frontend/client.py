@@ -106,6 +106,10 @@ _HUMAN_MESSAGES: dict[str, str] = {
         "The model provider rejected the backend's API key. The backend's administrator "
         "needs to fix its configuration."
     ),
+    "upstream_rejected": (
+        "The model provider refused this request, perhaps because the conversation is too "
+        "long. Start a new conversation or send a shorter message."
+    ),
     "upstream_error": "The model provider failed to answer. Please try again.",
     "upstream_timeout": "The model took too long to answer. Please try again.",
     "conversation_busy": (

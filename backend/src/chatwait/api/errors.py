@@ -128,8 +128,8 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
         415: "Body is not JSON (`unsupported_media_type`).",
         422: "Invalid fields (`validation_error`), with per-field `details`.",
         429: "The model provider rate-limits us (`upstream_rate_limited`), see Retry-After.",
-        502: "Model provider failed (`upstream_error`) or rejected the key "
-        "(`upstream_auth_failed`).",
+        502: "Model provider failed (`upstream_error`), rejected the key "
+        "(`upstream_auth_failed`) or refused the request (`upstream_rejected`).",
         503: "A store is unreachable (`store_unavailable`).",
         504: "Model provider timed out (`upstream_timeout`).",
     }
