@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     # stored history is never trimmed.
     history_max_tokens: int = Field(default=8000, ge=0)
 
+    # The longest a whole run (wait or stream) may take before it ends with
+    # `upstream_timeout`; LLM_TIMEOUT_SECONDS only bounds each wait for the provider, so a
+    # provider dribbling chunks could otherwise hold a run (and its cost) for ever. 300 s
+    # is far above a normal answer (seconds to a minute or two). 0 or unset: no limit.
+    max_run_seconds: float | None = Field(default=300.0, ge=0)
+
     # --- HTTP ------------------------------------------------------------------------
     # NoDecode: pydantic-settings would JSON-decode a list from the environment and
     # fail on the comma-separated form that .env.example documents.

@@ -9,17 +9,47 @@ a task of its own.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable
 
 from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming, Usage
 from agents.memory import Session
 from openai.types.responses import ResponseTextDeltaEvent
 
 from chatwait.config import Settings
+from chatwait.exceptions import UpstreamTimeout
 from chatwait.models.chat import ChatReply, TokenUsage
 from chatwait.services.conversations import ConversationLease, ConversationStore
 from chatwait.services.history import HistoryTrimmer
 from chatwait.services.llm_service import LanguageModel, translate_upstream_error
+
+
+class RunDeadline:
+    """MAX_RUN_SECONDS for one run, counted from its start (None or 0: no deadline).
+
+    LLM_TIMEOUT_SECONDS bounds each wait for the provider (in a stream, the gap between
+    chunks); a provider that dribbles chunks slowly never trips it, so a whole run needs
+    its own deadline.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds or None
+        loop = asyncio.get_running_loop()
+        self._when = loop.time() + self.seconds if self.seconds else None
+
+    async def run[T](self, awaitable: Awaitable[T]) -> T:
+        """Await `awaitable`, cancelling it and raising `upstream_timeout` at the deadline."""
+        timeout = asyncio.timeout_at(self._when)
+        try:
+            async with timeout:
+                return await awaitable
+        except TimeoutError as error:
+            if not timeout.expired():
+                raise
+            raise UpstreamTimeout(
+                f"The answer took longer than the server's limit of {self.seconds:g} s "
+                "(MAX_RUN_SECONDS) and was stopped."
+            ) from error
 
 
 def _token_usage(usage: Usage) -> TokenUsage:
@@ -40,15 +70,25 @@ class AgentStreamedRun:
         lease: ConversationLease,
         session: Session,
         conversations: ConversationStore,
+        deadline: RunDeadline,
     ) -> None:
         self._result = result
         self._lease = lease
         self._session = session
         self._conversations = conversations
+        self._deadline = deadline
 
     async def deltas(self) -> AsyncGenerator[str]:
+        events = self._result.stream_events()
         try:
-            async for event in self._result.stream_events():
+            while True:
+                # The deadline covers only the wait for the next event, never a suspension
+                # at `yield`: a timeout firing while the producer writes to the store would
+                # cancel the producer's await, not this one.
+                try:
+                    event = await self._deadline.run(anext(events))
+                except StopAsyncIteration:
+                    return
                 if (
                     event.type == "raw_response_event"
                     and isinstance(event.data, ResponseTextDeltaEvent)
@@ -59,6 +99,9 @@ class AgentStreamedRun:
             raise self._conversations.store_error(error) or translate_upstream_error(
                 error
             ) from error
+        finally:
+            if isinstance(events, AsyncGenerator):
+                await events.aclose()
 
     def final_text(self) -> str | None:
         output = self._result.final_output
@@ -83,6 +126,7 @@ class ChatAgentService:
     ) -> None:
         self._model = model
         self._conversations = conversations
+        self._max_run_seconds = settings.max_run_seconds
         self._agent = Agent(
             name="ChatWait",
             instructions=settings.agent_instructions,
@@ -104,8 +148,8 @@ class ChatAgentService:
         lease = await self._conversations.acquire(conversation_id)
         session = self._conversations.session(conversation_id)
         try:
-            result = await Runner.run(
-                self._agent, message, session=session, run_config=self._run_config
+            result = await RunDeadline(self._max_run_seconds).run(
+                Runner.run(self._agent, message, session=session, run_config=self._run_config)
             )
         except Exception as error:
             raise self._conversations.store_error(error) or translate_upstream_error(
@@ -131,4 +175,5 @@ class ChatAgentService:
         result = Runner.run_streamed(
             self._agent, message, session=session, run_config=self._run_config
         )
-        return AgentStreamedRun(result, lease, session, self._conversations)
+        deadline = RunDeadline(self._max_run_seconds)
+        return AgentStreamedRun(result, lease, session, self._conversations, deadline)
