@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     sse_retry_ms: int = Field(default=2000, ge=0)
 
     log_level: str = "INFO"
+    # /metrics without an API key. Off by default: its numbers describe the service's
+    # load and failures. (Until API keys exist, /metrics is open either way.)
+    metrics_public: bool = False
     # Agents SDK traces go to OpenAI's dashboard, which needs an OpenAI key of its own;
     # without one tracing stays off (with a Gemini key it would only log 401s).
     openai_tracing_api_key: SecretStr | None = None

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from chatwait import metrics
 from chatwait.exceptions import ChatWaitError, InternalError, InvalidJSON, ValidationFailed
 from chatwait.schemas.errors import ErrorBody, ErrorDetail
 
@@ -45,6 +46,7 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     request_id = request_id_of(scope)
+    metrics.ERROR_RESPONSES.labels(code=code, status=str(status_code)).inc()
     body = ErrorBody(
         error=ErrorDetail(code=code, message=message, request_id=request_id, details=details)
     )

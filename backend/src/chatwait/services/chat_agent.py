@@ -16,8 +16,9 @@ from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming, 
 from agents.memory import Session
 from openai.types.responses import ResponseTextDeltaEvent
 
+from chatwait import metrics
 from chatwait.config import Settings
-from chatwait.exceptions import UpstreamTimeout
+from chatwait.exceptions import ChatWaitError, InternalError, UpstreamTimeout
 from chatwait.models.chat import ChatReply, TokenUsage
 from chatwait.services.conversations import ConversationLease, ConversationStore
 from chatwait.services.history import HistoryTrimmer
@@ -61,6 +62,22 @@ def _token_usage(usage: Usage) -> TokenUsage:
     )
 
 
+def _run_failure(
+    conversations: ConversationStore, error: Exception, observed: metrics.RunObservation
+) -> ChatWaitError:
+    """The ChatWait error for a failed run (store or upstream), recorded in the metrics."""
+    store_failure = conversations.store_error(error)
+    if store_failure is not None:
+        metrics.STORE_ERRORS.inc()
+    try:
+        failure = store_failure or translate_upstream_error(error)
+    except Exception:
+        observed.failed(InternalError())  # a bug: re-raised for the caller to log
+        raise
+    observed.failed(failure)
+    return failure
+
+
 class AgentStreamedRun:
     """Adapts `RunResultStreaming` to the supervisor's `StreamedRun` protocol."""
 
@@ -77,6 +94,7 @@ class AgentStreamedRun:
         self._session = session
         self._conversations = conversations
         self._deadline = deadline
+        self._observed = metrics.RunObservation("stream")
 
     async def deltas(self) -> AsyncGenerator[str]:
         events = self._result.stream_events()
@@ -88,17 +106,17 @@ class AgentStreamedRun:
                 try:
                     event = await self._deadline.run(anext(events))
                 except StopAsyncIteration:
+                    self._observed.completed(self.usage())
                     return
                 if (
                     event.type == "raw_response_event"
                     and isinstance(event.data, ResponseTextDeltaEvent)
                     and event.data.delta
                 ):
+                    self._observed.first_token()
                     yield event.data.delta
         except Exception as error:
-            raise self._conversations.store_error(error) or translate_upstream_error(
-                error
-            ) from error
+            raise _run_failure(self._conversations, error, self._observed) from error
         finally:
             if isinstance(events, AsyncGenerator):
                 await events.aclose()
@@ -114,6 +132,7 @@ class AgentStreamedRun:
         self._result.cancel()
 
     async def aclose(self) -> None:
+        self._observed.end()
         self._conversations.close_session(self._session)
         await self._lease.release()
 
@@ -147,22 +166,24 @@ class ChatAgentService:
     async def reply(self, message: str, conversation_id: str) -> ChatReply:
         lease = await self._conversations.acquire(conversation_id)
         session = self._conversations.session(conversation_id)
+        observed = metrics.RunObservation("wait")
         try:
             result = await RunDeadline(self._max_run_seconds).run(
                 Runner.run(self._agent, message, session=session, run_config=self._run_config)
             )
+            usage = _token_usage(result.context_wrapper.usage)
+            observed.completed(usage)
         except Exception as error:
-            raise self._conversations.store_error(error) or translate_upstream_error(
-                error
-            ) from error
+            raise _run_failure(self._conversations, error, observed) from error
         finally:
+            observed.end()  # a run cancelled by a disconnected client ends here too
             self._conversations.close_session(session)
             await lease.release()
         return ChatReply(
             text=str(result.final_output),
             conversation_id=conversation_id,
             model=self._model.name,
-            usage=_token_usage(result.context_wrapper.usage),
+            usage=usage,
         )
 
     def start_streamed(self, message: str, lease: ConversationLease) -> AgentStreamedRun:

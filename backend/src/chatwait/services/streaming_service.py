@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sse_starlette import ServerSentEvent
 
+from chatwait import metrics
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, StreamNotFound
 from chatwait.models.stream import StreamMeta, StreamOutcome
@@ -98,6 +99,7 @@ class StreamingService:
     async def cancel(self, stream_id: str) -> None:
         await self._supervisor.cancel(stream_id)
 
+    @metrics.counts_stream_viewer
     async def events(self, opened: OpenedStream) -> AsyncIterator[ServerSentEvent]:
         """The SSE events of one viewer: start, tokens from its index, done or error."""
         meta = opened.meta
@@ -138,6 +140,7 @@ class StreamingService:
 
 
 def _error_event(outcome: StreamOutcome) -> ServerSentEvent:
+    metrics.STREAM_ERROR_EVENTS.labels(code=outcome.error_code or "internal_error").inc()
     error = ErrorEvent(
         code=outcome.error_code or "internal_error",
         message=outcome.error_message or "The stream failed.",

@@ -36,6 +36,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from chatwait.exceptions import StoreUnavailable, StreamNotFound
+from chatwait.metrics import STORE_ERRORS
 from chatwait.models.stream import StreamMeta, StreamOutcome, StreamRead
 from chatwait.streams.store import StreamStore
 
@@ -70,6 +71,7 @@ async def guarded[T](awaitable: Awaitable[T]) -> T:
     try:
         return await awaitable
     except (RedisError, OSError) as error:
+        STORE_ERRORS.inc()
         raise StoreUnavailable() from error
 
 
