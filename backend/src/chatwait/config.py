@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     sse_retry_ms: int = Field(default=2000, ge=0)
 
     log_level: str = "INFO"
+    # "json": one JSON object per line with the request's ids, for log shippers.
+    log_format: Literal["text", "json"] = "text"
     # /metrics without an API key. Off by default: its numbers describe the service's
     # load and failures. (Until API keys exist, /metrics is open either way.)
     metrics_public: bool = False

@@ -16,7 +16,7 @@ from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming, 
 from agents.memory import Session
 from openai.types.responses import ResponseTextDeltaEvent
 
-from chatwait import metrics
+from chatwait import log_context, metrics
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, InternalError, UpstreamTimeout
 from chatwait.models.chat import ChatReply, TokenUsage
@@ -164,6 +164,7 @@ class ChatAgentService:
         return self._model.name
 
     async def reply(self, message: str, conversation_id: str) -> ChatReply:
+        log_context.bind(conversation_id=conversation_id)
         lease = await self._conversations.acquire(conversation_id)
         session = self._conversations.session(conversation_id)
         observed = metrics.RunObservation("wait")
@@ -192,6 +193,7 @@ class ChatAgentService:
         The caller takes the lease first, so that `conversation_busy` is answered before
         a stream_id is claimed.
         """
+        log_context.bind(conversation_id=lease.conversation_id)
         session = self._conversations.session(lease.conversation_id)
         result = Runner.run_streamed(
             self._agent, message, session=session, run_config=self._run_config

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from sse_starlette import ServerSentEvent
 
-from chatwait import metrics
+from chatwait import log_context, metrics
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, StreamNotFound
 from chatwait.models.stream import StreamMeta, StreamOutcome
@@ -103,6 +103,7 @@ class StreamingService:
     async def events(self, opened: OpenedStream) -> AsyncIterator[ServerSentEvent]:
         """The SSE events of one viewer: start, tokens from its index, done or error."""
         meta = opened.meta
+        log_context.bind(stream_id=meta.stream_id, conversation_id=meta.conversation_id)
         yield ServerSentEvent(
             event="start",
             data=StartEvent(
