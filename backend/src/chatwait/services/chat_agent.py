@@ -117,9 +117,9 @@ class AgentStreamedRun:
                     yield event.data.delta
         except Exception as error:
             raise _run_failure(self._conversations, error, self._observed) from error
-        finally:
-            if isinstance(events, AsyncGenerator):
-                await events.aclose()
+        # `events` is deliberately not closed here when the producer stops early: the
+        # SDK's generator, closed before the run is cancelled, waits for the whole run
+        # to finish. The producer calls `cancel()`, which stops the run and its events.
 
     def final_text(self) -> str | None:
         output = self._result.final_output
