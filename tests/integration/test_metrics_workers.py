@@ -8,6 +8,7 @@ answered it. The CLI gives the workers a shared PROMETHEUS_MULTIPROC_DIR.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -47,6 +48,23 @@ def two_workers(
     command = chatwait_api_command("--host", "127.0.0.1", "--port", str(port), "--workers", "2")
     with ServerProcess(command, port=port, env=env) as server:
         yield server
+        _stop_supervisor(server)
+
+
+def _stop_supervisor(server: ServerProcess, timeout: float = 20) -> None:
+    """SIGTERM to uvicorn's supervisor alone, then wait until chatwait-api has cleaned up.
+
+    ServerProcess.stop() signals the whole process group: the supervisor then sees its
+    workers die, respawns them, and may be SIGKILLed after 5 s before it removes its
+    metrics directory.
+    """
+    pids = _worker_pids(server)
+    directory = _metrics_dir(pids[0]) if pids else None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(server.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while directory is not None and directory.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _worker_pids(server: ServerProcess) -> list[int]:
@@ -124,11 +142,8 @@ def test_the_metrics_directory_is_removed_when_the_server_stops(
     directory = _metrics_dir(_worker_pids(two_workers)[0])
     assert directory.is_dir()
 
-    # SIGTERM to the supervisor only, as `kill <pid>` would: it stops its workers, and
-    # chatwait-api removes the directory on its way out.
-    os.kill(two_workers.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 20
-    while directory.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    # As `kill <pid>` would: the supervisor stops its workers, and chatwait-api removes
+    # the directory on its way out.
+    _stop_supervisor(two_workers)
 
     assert not directory.exists()
