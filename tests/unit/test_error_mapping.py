@@ -47,11 +47,19 @@ def test_auth_failures_never_carry_the_upstream_message(
     assert SECRET not in error.message
 
 
-@pytest.mark.parametrize("status", [500, 503, 404, 400])
+@pytest.mark.parametrize("status", [500, 503, 404])
 def test_other_statuses_are_upstream_error(status: int) -> None:
     error = translate_upstream_error(status_error(openai.APIStatusError, status))
 
     assert type(error) is errors.UpstreamError
+    assert SECRET not in error.message
+
+
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_upstream_client_errors_are_upstream_rejected(status: int) -> None:
+    error = translate_upstream_error(status_error(openai.APIStatusError, status))
+
+    assert type(error) is errors.UpstreamRejected
     assert SECRET not in error.message
 
 
@@ -97,6 +105,7 @@ def test_chatwait_errors_pass_through_and_others_are_re_raised() -> None:
         (errors.ProducerLost, 503, "producer_lost", True),
         (errors.UpstreamError, 502, "upstream_error", True),
         (errors.UpstreamAuthFailed, 502, "upstream_auth_failed", False),
+        (errors.UpstreamRejected, 502, "upstream_rejected", False),
         (errors.UpstreamTimeout, 504, "upstream_timeout", True),
         (errors.InternalError, 500, "internal_error", False),
     ],

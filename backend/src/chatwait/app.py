@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 
 from chatwait import __version__
 from chatwait.api import health
+from chatwait.api import metrics as metrics_api
 from chatwait.api.docs import install_docs
 from chatwait.api.errors import install_error_handlers
 from chatwait.auth import load_api_keys
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     install_docs(app)
     app.include_router(health.router)
+    app.include_router(metrics_api.router)
     app.include_router(chat.router)
     app.include_router(conversations.router)
     app.include_router(account.router)

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import logging
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from typing import NoReturn
 
 import uvicorn
@@ -56,6 +61,28 @@ def keygen(argv: list[str]) -> None:
     print("Give the key to its holder; put the file line in CHATWAIT_API_KEYS_FILE.")
 
 
+@contextlib.contextmanager
+def shared_metrics_directory(workers: int) -> Iterator[None]:
+    """With several workers, a fresh PROMETHEUS_MULTIPROC_DIR for their metric files.
+
+    prometheus-client reads the variable when a worker first imports it, so it is set
+    here, before uvicorn spawns the workers; /metrics then sums all of them. The
+    directory must start empty (old files would add a previous run's counts), so it is
+    a new temporary one, removed at exit. An operator's own PROMETHEUS_MULTIPROC_DIR is
+    used as it is and left in place.
+    """
+    if workers <= 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="chatwait-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["keygen"]:
@@ -98,17 +125,18 @@ def main(argv: list[str] | None = None) -> None:
             "SESSION_STORE_URL to redis://…",
             args.workers,
         )
-    uvicorn.run(
-        "chatwait.cli:app_factory",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        # Our middleware writes one access line per request without the query string
-        # (which may carry a user's message); uvicorn's own would repeat it with it.
-        access_log=False,
-        log_config=None,
-    )
+    with shared_metrics_directory(args.workers):
+        uvicorn.run(
+            "chatwait.cli:app_factory",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            # Our middleware writes one access line per request without the query string
+            # (which may carry a user's message); uvicorn's own would repeat it with it.
+            access_log=False,
+            log_config=None,
+        )
 
 
 if __name__ == "__main__":

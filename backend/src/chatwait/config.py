@@ -49,6 +49,18 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(default=0, ge=0, le=10)
     agent_instructions: str = DEFAULT_INSTRUCTIONS
     offline_token_delay_seconds: float = Field(default=0.04, ge=0, le=5)
+    # Earlier turns sent upstream with each message, newest whole turns first, estimated
+    # at 4 characters per token. 8000 keeps several pages of context (plenty for a chat)
+    # while a message's input cost stays bounded however long the conversation grows;
+    # every model ChatWait targets accepts far more. 0 sends only the new message. The
+    # stored history is never trimmed.
+    history_max_tokens: int = Field(default=8000, ge=0)
+
+    # The longest a whole run (wait or stream) may take before it ends with
+    # `upstream_timeout`; LLM_TIMEOUT_SECONDS only bounds each wait for the provider, so a
+    # provider dribbling chunks could otherwise hold a run (and its cost) for ever. 300 s
+    # is far above a normal answer (seconds to a minute or two). 0 or unset: no limit.
+    max_run_seconds: float | None = Field(default=300.0, ge=0)
 
     # --- HTTP ------------------------------------------------------------------------
     # NoDecode: pydantic-settings would JSON-decode a list from the environment and
@@ -84,6 +96,11 @@ class Settings(BaseSettings):
     daily_token_budget: int | None = Field(default=None, gt=0)
 
     log_level: str = "INFO"
+    # "json": one JSON object per line with the request's ids, for log shippers.
+    log_format: Literal["text", "json"] = "text"
+    # /metrics without an API key. Off by default: its numbers describe the service's
+    # load and failures. (Until API keys exist, /metrics is open either way.)
+    metrics_public: bool = False
     # Agents SDK traces go to OpenAI's dashboard, which needs an OpenAI key of its own;
     # without one tracing stays off (with a Gemini key it would only log 401s).
     openai_tracing_api_key: SecretStr | None = None

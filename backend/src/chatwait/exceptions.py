@@ -31,6 +31,7 @@ an error that knows when a retry can succeed carries `retry_after` (seconds), se
     └── UpstreamError (502)              upstream_error
         ├── UpstreamRateLimited (429)    upstream_rate_limited
         ├── UpstreamAuthFailed (502)     upstream_auth_failed
+        ├── UpstreamRejected (502)       upstream_rejected
         └── UpstreamTimeout (504)        upstream_timeout
 """
 
@@ -223,6 +224,22 @@ class UpstreamAuthFailed(UpstreamError):
     default_message = (
         "The language model service rejected our credentials; "
         "check LLM_API_KEY / GEMINI_API_KEY on the server."
+    )
+    retryable = False
+
+
+class UpstreamRejected(UpstreamError):
+    """The provider refused this request as such (HTTP 400/413/422), e.g. context too long.
+
+    502 like the other upstream failures: the client's request to ChatWait was valid, the
+    provider refused what ChatWait made of it. Sending the same message again fails the
+    same way, so it is not retryable; a new conversation or a shorter message can help.
+    """
+
+    code = "upstream_rejected"
+    default_message = (
+        "The language model service rejected the request (for example, the conversation "
+        "is too long for the model); sending it again will not help."
     )
     retryable = False
 

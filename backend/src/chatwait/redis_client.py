@@ -16,6 +16,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from chatwait.exceptions import StoreUnavailable
+from chatwait.metrics import STORE_ERRORS
 
 T = TypeVar("T")
 
@@ -50,4 +51,5 @@ async def guarded[T](awaitable: Awaitable[T]) -> T:
     try:
         return await awaitable
     except (RedisError, OSError) as error:
+        STORE_ERRORS.inc()
         raise StoreUnavailable() from error

@@ -14,10 +14,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from chatwait import log_context
 from chatwait.auth import ANONYMOUS, ApiKeyRegistry, Principal
 from chatwait.exceptions import Unauthorized
 
-_bearer = HTTPBearer(
+bearer_scheme = HTTPBearer(
     auto_error=False,
     description="An API key from CHATWAIT_API_KEYS (not needed when no keys are configured).",
 )
@@ -25,7 +26,7 @@ _bearer = HTTPBearer(
 
 async def authenticate(
     request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
     """The caller; raises Unauthorized (one body for every kind of bad key)."""
     registry: ApiKeyRegistry = request.app.state.api_keys
@@ -36,8 +37,9 @@ async def authenticate(
         if name is None:
             raise Unauthorized()
         principal = Principal(name, "api_key")
-    # The access log names the principal (never the key).
+    # Log lines name the principal (never the key).
     request.state.principal = principal.name
+    log_context.bind(principal=principal.name)
     return principal
 
 

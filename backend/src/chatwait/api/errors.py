@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from chatwait import metrics
 from chatwait.exceptions import ChatWaitError, InternalError, InvalidJSON, ValidationFailed
 from chatwait.schemas.errors import ErrorBody, ErrorDetail
 
@@ -45,6 +46,7 @@ def error_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     request_id = request_id_of(scope)
+    metrics.ERROR_RESPONSES.labels(code=code, status=str(status_code)).inc()
     body = ErrorBody(
         error=ErrorDetail(code=code, message=message, request_id=request_id, details=details)
     )
@@ -132,8 +134,8 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid fields (`validation_error`), with per-field `details`.",
         429: "A limit of yours (`rate_limited`, `too_many_runs`, `quota_exceeded`) or of the "
         "model provider (`upstream_rate_limited`); see Retry-After.",
-        502: "Model provider failed (`upstream_error`) or rejected the key "
-        "(`upstream_auth_failed`).",
+        502: "Model provider failed (`upstream_error`), rejected the key "
+        "(`upstream_auth_failed`) or refused the request (`upstream_rejected`).",
         503: "A store is unreachable (`store_unavailable`).",
         504: "Model provider timed out (`upstream_timeout`).",
     }

@@ -1,4 +1,4 @@
-"""Request id and the one access-log line per request.
+"""Request id, the request's log fields, and the one access-log line per request.
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming responses pass through untouched. The
 log line has the path without the query string: a query may carry the user's message.
@@ -13,6 +13,8 @@ import uuid
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chatwait import log_context
 
 access_logger = logging.getLogger("chatwait.access")
 
@@ -32,6 +34,7 @@ class RequestContextMiddleware:
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
+        log_context.start_request(request_id)
         status = 500
         started = time.perf_counter()
 
@@ -45,13 +48,21 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_request_id)
         finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
             # The principal (set by api/auth.py) names the caller; keys are never logged.
             access_logger.info(
                 "request method=%s path=%s status=%d duration_ms=%.1f request_id=%s principal=%s",
                 scope["method"],
                 scope["path"],
                 status,
-                (time.perf_counter() - started) * 1000,
+                duration_ms,
                 request_id,
                 state.get("principal", "-"),
+                # Fields of their own in LOG_FORMAT=json.
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
             )

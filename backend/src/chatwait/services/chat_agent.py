@@ -1,29 +1,61 @@
 """The ChatWait agent and its two ways to run: to completion, or streamed.
 
 Both go through the Agents SDK `Runner` with the conversation's `Session`, so the SDK
-loads and stores history. Before either, the principal's limits admit the run and the
-conversation's lease is taken (`reserve`); both are given back when the run ends.
-`reply()` awaits `Runner.run` (never `run_sync`, which would block the event loop);
-`reserve(…).start()` returns a `StreamedRun` for the stream supervisor, which drives it
-in a task of its own.
+loads and stores history; `services/history.py` picks which earlier turns go upstream.
+Before either, the principal's limits admit the run and the conversation's lease is
+taken (`reserve`); both are given back when the run ends. `reply()` awaits `Runner.run`
+(never `run_sync`, which would block the event loop); `reserve(…).start()` returns a
+`StreamedRun` for the stream supervisor, which drives it in a task of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import asyncio
+from collections.abc import AsyncGenerator, Awaitable
 
-from agents import Agent, ModelSettings, Runner, RunResultStreaming, Usage
+from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming, Usage
 from openai.types.responses import ResponseTextDeltaEvent
 
+from chatwait import log_context, metrics
 from chatwait.config import Settings
+from chatwait.exceptions import ChatWaitError, InternalError, UpstreamTimeout
 from chatwait.models.chat import ChatReply, TokenUsage
 from chatwait.services.conversation_index import IndexedSession
 from chatwait.services.conversations import ConversationLease, ConversationStore
+from chatwait.services.history import HistoryTrimmer
 from chatwait.services.limits import PrincipalLimits, RunTicket
 from chatwait.services.llm_service import LanguageModel, translate_upstream_error
 
 # Output tokens of a run whose model reports no usage: about four characters a token.
 CHARS_PER_TOKEN = 4
+
+
+class RunDeadline:
+    """MAX_RUN_SECONDS for one run, counted from its start (None or 0: no deadline).
+
+    LLM_TIMEOUT_SECONDS bounds each wait for the provider (in a stream, the gap between
+    chunks); a provider that dribbles chunks slowly never trips it, so a whole run needs
+    its own deadline.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds or None
+        loop = asyncio.get_running_loop()
+        self._when = loop.time() + self.seconds if self.seconds else None
+
+    async def run[T](self, awaitable: Awaitable[T]) -> T:
+        """Await `awaitable`, cancelling it and raising `upstream_timeout` at the deadline."""
+        timeout = asyncio.timeout_at(self._when)
+        try:
+            async with timeout:
+                return await awaitable
+        except TimeoutError as error:
+            if not timeout.expired():
+                raise
+            raise UpstreamTimeout(
+                f"The answer took longer than the server's limit of {self.seconds:g} s "
+                "(MAX_RUN_SECONDS) and was stopped."
+            ) from error
 
 
 def _token_usage(usage: Usage) -> TokenUsage:
@@ -35,32 +67,65 @@ def _token_usage(usage: Usage) -> TokenUsage:
     )
 
 
+def _run_failure(
+    conversations: ConversationStore, error: Exception, observed: metrics.RunObservation
+) -> ChatWaitError:
+    """The ChatWait error for a failed run (store or upstream), recorded in the metrics."""
+    store_failure = conversations.store_error(error)
+    if store_failure is not None:
+        metrics.STORE_ERRORS.inc()
+    try:
+        failure = store_failure or translate_upstream_error(error)
+    except Exception:
+        observed.failed(InternalError())  # a bug: re-raised for the caller to log
+        raise
+    observed.failed(failure)
+    return failure
+
+
 class AgentStreamedRun:
     """Adapts `RunResultStreaming` to the supervisor's `StreamedRun` protocol."""
 
     def __init__(
-        self, result: RunResultStreaming, reservation: Reservation, session: IndexedSession
+        self,
+        result: RunResultStreaming,
+        reservation: Reservation,
+        session: IndexedSession,
+        deadline: RunDeadline,
     ) -> None:
         self._result = result
         self._reservation = reservation
         self._session = session
         self._conversations = reservation.conversations
+        self._deadline = deadline
+        self._observed = metrics.RunObservation("stream")
         self._token_count = 0
 
     async def deltas(self) -> AsyncGenerator[str]:
+        events = self._result.stream_events()
         try:
-            async for event in self._result.stream_events():
+            while True:
+                # The deadline covers only the wait for the next event, never a suspension
+                # at `yield`: a timeout firing while the producer writes to the store would
+                # cancel the producer's await, not this one.
+                try:
+                    event = await self._deadline.run(anext(events))
+                except StopAsyncIteration:
+                    self._observed.completed(self.usage())
+                    return
                 if (
                     event.type == "raw_response_event"
                     and isinstance(event.data, ResponseTextDeltaEvent)
                     and event.data.delta
                 ):
+                    self._observed.first_token()
                     self._token_count += 1
                     yield event.data.delta
         except Exception as error:
-            raise self._conversations.store_error(error) or translate_upstream_error(
-                error
-            ) from error
+            raise _run_failure(self._conversations, error, self._observed) from error
+        # `events` is deliberately not closed here when the producer stops early: the
+        # SDK's generator, closed before the run is cancelled, waits for the whole run
+        # to finish. The producer calls `cancel()`, which stops the run and its events.
 
     def final_text(self) -> str | None:
         output = self._result.final_output
@@ -73,6 +138,7 @@ class AgentStreamedRun:
         self._result.cancel()
 
     async def aclose(self) -> None:
+        self._observed.end()
         self._conversations.close_session(self._session)
         await self._reservation.finish(self.usage(), self._token_count)
 
@@ -81,10 +147,7 @@ class Reservation:
     """A run's admission ticket and conversation lease, held until the run ends."""
 
     def __init__(
-        self,
-        service: ChatAgentService,
-        ticket: RunTicket,
-        lease: ConversationLease,
+        self, service: ChatAgentService, ticket: RunTicket, lease: ConversationLease
     ) -> None:
         self._service = service
         self.conversations = service.conversations
@@ -92,9 +155,14 @@ class Reservation:
         self._lease = lease
 
     def start(self, message: str) -> AgentStreamedRun:
+        """Start the streamed run; it gives the reservation back when it ends."""
+        log_context.bind(conversation_id=self._lease.conversation_id)
         session = self.conversations.session(self._lease.owner, self._lease.conversation_id)
-        result = Runner.run_streamed(self._service.agent, message, session=session)
-        return AgentStreamedRun(result, self, session)
+        result = Runner.run_streamed(
+            self._service.agent, message, session=session, run_config=self._service.run_config
+        )
+        deadline = RunDeadline(self._service.max_run_seconds)
+        return AgentStreamedRun(result, self, session, deadline)
 
     async def finish(self, usage: TokenUsage | None, estimated_output_tokens: int) -> None:
         await self._lease.release()
@@ -117,12 +185,18 @@ class ChatAgentService:
         self._model = model
         self.conversations = conversations
         self._limits = limits
+        self.max_run_seconds = settings.max_run_seconds
         self.agent = Agent(
             name="ChatWait",
             instructions=settings.agent_instructions,
             model=model.model,
             # Without include_usage, streamed runs report zero tokens.
             model_settings=ModelSettings(include_usage=True),
+        )
+        # The SDK's own hook for "which history goes with the new input": the session
+        # still stores every item, only the model input is trimmed.
+        self.run_config = RunConfig(
+            session_input_callback=HistoryTrimmer(settings.history_max_tokens)
         )
 
     @property
@@ -143,19 +217,23 @@ class ChatAgentService:
         return Reservation(self, ticket, lease)
 
     async def reply(self, principal: str, message: str, conversation_id: str) -> ChatReply:
+        log_context.bind(conversation_id=conversation_id)
         reservation = await self.reserve(principal, conversation_id)
         session = self.conversations.session(principal, conversation_id)
+        observed = metrics.RunObservation("wait")
         usage: TokenUsage | None = None
         text = ""
         try:
-            result = await Runner.run(self.agent, message, session=session)
+            result = await RunDeadline(self.max_run_seconds).run(
+                Runner.run(self.agent, message, session=session, run_config=self.run_config)
+            )
             text = str(result.final_output)
             usage = _token_usage(result.context_wrapper.usage)
+            observed.completed(usage)
         except Exception as error:
-            raise self.conversations.store_error(error) or translate_upstream_error(
-                error
-            ) from error
+            raise _run_failure(self.conversations, error, observed) from error
         finally:
+            observed.end()  # a run cancelled by a disconnected client ends here too
             self.conversations.close_session(session)
             await reservation.finish(usage, len(text) // CHARS_PER_TOKEN)
         return ChatReply(

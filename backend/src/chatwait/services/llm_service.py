@@ -28,11 +28,16 @@ from chatwait.exceptions import (
     UpstreamAuthFailed,
     UpstreamError,
     UpstreamRateLimited,
+    UpstreamRejected,
     UpstreamTimeout,
 )
 from chatwait.services.offline_model import OfflineDemoModel
 
 logger = logging.getLogger(__name__)
+
+# Statuses by which a provider refuses the request itself (context too long, a bad
+# parameter): the same request fails again, so they are not retryable.
+REJECTED_STATUSES = frozenset({400, 413, 422})
 
 
 @dataclass
@@ -91,6 +96,9 @@ def translate_upstream_error(error: BaseException) -> ChatWaitError:
         return UpstreamError(
             "The connection to the language model service failed or was cut; try again."
         )
+    if isinstance(error, openai.APIStatusError) and error.status_code in REJECTED_STATUSES:
+        logger.warning("upstream rejected the request with HTTP %s", error.status_code)
+        return UpstreamRejected()
     if isinstance(error, openai.APIStatusError):
         logger.warning("upstream answered HTTP %s", error.status_code)
         return UpstreamError(

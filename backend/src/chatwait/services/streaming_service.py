@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from sse_starlette import ServerSentEvent
 
+from chatwait import log_context, metrics
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError
 from chatwait.models.stream import StreamMeta, StreamOutcome
@@ -43,9 +44,11 @@ class StreamingService:
     async def cancel(self, principal: str, stream_id: str) -> None:
         await self._supervisor.cancel(principal, stream_id)
 
+    @metrics.counts_stream_viewer
     async def events(self, opened: OpenedStream) -> AsyncIterator[ServerSentEvent]:
         """The SSE events of one viewer: start, tokens from its index, done or error."""
         meta = opened.meta
+        log_context.bind(stream_id=meta.stream_id, conversation_id=meta.conversation_id)
         yield ServerSentEvent(
             event="start",
             data=StartEvent(
@@ -83,6 +86,7 @@ class StreamingService:
 
 
 def _error_event(outcome: StreamOutcome) -> ServerSentEvent:
+    metrics.STREAM_ERROR_EVENTS.labels(code=outcome.error_code or "internal_error").inc()
     error = ErrorEvent(
         code=outcome.error_code or "internal_error",
         message=outcome.error_message or "The stream failed.",
