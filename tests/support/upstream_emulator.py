@@ -157,7 +157,9 @@ class UpstreamEmulator:
             "total_tokens": prompt_tokens + completion_tokens,
         }
         if not body.get("stream"):
-            return JSONResponse(_completion(model, "".join(deltas), usage))
+            # json.dumps escapes to ASCII, so scripted text may hold a lone surrogate.
+            completion = json.dumps(_completion(model, "".join(deltas), usage))
+            return Response(completion, media_type="application/json")
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(
             self._stream(request, scenario, model, deltas, usage if include_usage else None),

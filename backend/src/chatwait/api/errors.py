@@ -22,6 +22,7 @@ from starlette.types import Scope
 
 from chatwait.exceptions import ChatWaitError, InternalError, InvalidJSON, ValidationFailed
 from chatwait.schemas.errors import ErrorBody, ErrorDetail
+from chatwait.schemas.text import well_formed_json
 
 logger = logging.getLogger(__name__)
 
@@ -71,14 +72,14 @@ def _field_errors(errors: Any) -> list[dict[str, str]]:
     fields = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
-        fields.append(
-            {
-                "location": location[0] if location else "request",
-                "field": ".".join(location[1:]) or (location[0] if location else ""),
-                "message": str(error.get("msg", "invalid")),
-                "type": str(error.get("type", "invalid")),
-            }
-        )
+        field = {
+            "location": location[0] if location else "request",
+            "field": ".".join(location[1:]) or (location[0] if location else ""),
+            "message": str(error.get("msg", "invalid")),
+            "type": str(error.get("type", "invalid")),
+        }
+        # An unknown JSON key is echoed as the field name and may hold a lone surrogate.
+        fields.append(well_formed_json(field))
     return fields
 
 

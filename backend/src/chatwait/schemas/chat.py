@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chatwait.models.chat import TokenUsage
+from chatwait.schemas.text import PlainText, well_formed
 
 ID_CHARSET = r"[A-Za-z0-9_-]"
 STREAM_ID_PATTERN = rf"^{ID_CHARSET}{{8,128}}$"
@@ -47,7 +48,7 @@ class ChatRequest(BaseModel):
         },
     )
 
-    message: StrictStr = Field(description="The user's message (not blank).")
+    message: PlainText = Field(description="The user's message (not blank).")
     conversation_id: ConversationId | None = None
 
     _check_message = field_validator("message")(_not_blank)
@@ -66,7 +67,7 @@ class StreamRequest(BaseModel):
         },
     )
 
-    message: StrictStr | None = Field(
+    message: PlainText | None = Field(
         default=None,
         description="The user's message; needed to start a stream, optional to resume.",
     )
@@ -108,6 +109,9 @@ class WaitResponse(BaseModel):
     model: str
     usage: TokenUsage | None = None
 
+    # The model's text may hold a lone surrogate, which JSON cannot carry as UTF-8.
+    _encodable_response = field_validator("response")(well_formed)
+
 
 class StreamQuery(StreamRequest):
     """Query parameters of `GET /chat/streaming`: unknown parameters (cache busters) pass."""
@@ -118,6 +122,10 @@ class StreamQuery(StreamRequest):
 class ChatMessage(BaseModel):
     role: Literal["user", "assistant"]
     content: str
+
+    # History written before the input rules (or by the model) may hold a lone
+    # surrogate: show it as U+FFFD rather than failing every read of the conversation.
+    _encodable_content = field_validator("content")(well_formed)
 
 
 class ConversationHistory(BaseModel):

@@ -10,12 +10,16 @@ message, which can contain the API key (OpenAI's 401 does).
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import openai
 from agents import (
     Model,
+    ModelResponse,
     OpenAIChatCompletionsModel,
+    TResponseInputItem,
     set_tracing_disabled,
     set_tracing_export_api_key,
 )
@@ -30,6 +34,7 @@ from chatwait.exceptions import (
     UpstreamRateLimited,
     UpstreamTimeout,
 )
+from chatwait.schemas.text import well_formed_json
 from chatwait.services.offline_model import OfflineDemoModel
 
 logger = logging.getLogger(__name__)
@@ -46,6 +51,38 @@ class LanguageModel:
     async def aclose(self) -> None:
         if self.client is not None:
             await self.client.close()
+
+
+class EncodableInputChatCompletionsModel(OpenAIChatCompletionsModel):
+    """Chat Completions with every string of the input made encodable first.
+
+    A conversation's history can hold a lone surrogate (a model's own output, or items
+    stored before the input rules); sent as is, the request cannot be encoded and every
+    later turn of that conversation would fail. Such text goes out as U+FFFD instead.
+    """
+
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        *args: Any,
+        **kwargs: Any,
+    ) -> ModelResponse:
+        return await super().get_response(
+            system_instructions, well_formed_json(input), *args, **kwargs
+        )
+
+    async def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        *args: Any,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        async for event in super().stream_response(
+            system_instructions, well_formed_json(input), *args, **kwargs
+        ):
+            yield event
 
 
 def build_model(settings: Settings) -> LanguageModel:
@@ -70,7 +107,7 @@ def build_model(settings: Settings) -> LanguageModel:
         max_retries=settings.llm_max_retries,
     )
     return LanguageModel(
-        model=OpenAIChatCompletionsModel(model=settings.llm_model, openai_client=client),
+        model=EncodableInputChatCompletionsModel(model=settings.llm_model, openai_client=client),
         name=settings.model_name,
         client=client,
     )

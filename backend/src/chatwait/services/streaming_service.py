@@ -13,10 +13,12 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 from sse_starlette import ServerSentEvent
 
 from chatwait.config import Settings
-from chatwait.exceptions import ChatWaitError, StreamNotFound
+from chatwait.exceptions import ChatWaitError, StreamNotFound, UpstreamError
 from chatwait.models.stream import StreamMeta, StreamOutcome
 from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
 from chatwait.services.chat_agent import ChatAgentService
@@ -98,50 +100,70 @@ class StreamingService:
     async def cancel(self, stream_id: str) -> None:
         await self._supervisor.cancel(stream_id)
 
-    async def events(self, opened: OpenedStream) -> AsyncIterator[ServerSentEvent]:
+    async def events(self, opened: OpenedStream) -> AsyncIterator[bytes]:
         """The SSE events of one viewer: start, tokens from its index, done or error."""
         meta = opened.meta
-        yield ServerSentEvent(
-            event="start",
-            data=StartEvent(
-                stream_id=meta.stream_id, conversation_id=meta.conversation_id, model=meta.model
-            ).model_dump_json(),
-            retry=self._settings.sse_retry_ms,
+        start = StartEvent(
+            stream_id=meta.stream_id, conversation_id=meta.conversation_id, model=meta.model
         )
+        yield render_event("start", start, retry=self._settings.sse_retry_ms)
         try:
             async for item in self._supervisor.follow(meta.stream_id, opened.start_index):
                 if isinstance(item, Token):
-                    yield ServerSentEvent(
-                        event="token",
-                        id=str(item.index),
-                        data=TokenEvent(index=item.index, text=item.text).model_dump_json(),
-                    )
+                    token = TokenEvent(index=item.index, text=item.text)
+                    event = render_event("token", token, id=str(item.index))
                 else:
-                    yield self._final_event(meta, item)
+                    event = _final_event(meta, item)
+                yield event
+                if event.startswith(_ERROR_EVENT_PREFIX):
+                    return
         except ChatWaitError as error:
             yield _error_event(error_outcome(error, token_count=0))
 
-    @staticmethod
-    def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> ServerSentEvent:
-        if outcome.kind == "done":
-            return ServerSentEvent(
-                event="done",
-                data=DoneEvent(
-                    stream_id=meta.stream_id,
-                    conversation_id=meta.conversation_id,
-                    response=outcome.response,
-                    token_count=outcome.token_count,
-                    usage=outcome.usage,
-                ).model_dump_json(exclude_none=True),
-            )
-        return _error_event(outcome)
+
+# Token events start with their `id:` line, so only an error event starts like this.
+_ERROR_EVENT_PREFIX = b"event: error"
+UNENCODABLE_TEXT = (
+    "The language model service sent text that cannot be encoded (invalid Unicode); try again."
+)
 
 
-def _error_event(outcome: StreamOutcome) -> ServerSentEvent:
+def render_event(
+    name: str, payload: BaseModel, *, id: str | None = None, retry: int | None = None
+) -> bytes:
+    """One SSE event as bytes; an event whose text cannot be encoded as UTF-8 (a lone
+    surrogate from the model) becomes an `error` event, so the stream never breaks off."""
+    try:
+        return ServerSentEvent(
+            event=name,
+            id=id,
+            data=payload.model_dump_json(exclude_none=True),
+            retry=retry,
+        ).encode()
+    except (PydanticSerializationError, UnicodeEncodeError):
+        logger.warning("an SSE %s event could not be encoded; ending the stream", name)
+        error = ErrorEvent(code=UpstreamError.code, message=UNENCODABLE_TEXT, retryable=True)
+        return render_event("error", error)
+
+
+def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> bytes:
+    if outcome.kind == "done":
+        done = DoneEvent(
+            stream_id=meta.stream_id,
+            conversation_id=meta.conversation_id,
+            response=outcome.response,
+            token_count=outcome.token_count,
+            usage=outcome.usage,
+        )
+        return render_event("done", done)
+    return _error_event(outcome)
+
+
+def _error_event(outcome: StreamOutcome) -> bytes:
     error = ErrorEvent(
         code=outcome.error_code or "internal_error",
         message=outcome.error_message or "The stream failed.",
         retryable=outcome.retryable,
         retry_after=outcome.retry_after,
     )
-    return ServerSentEvent(event="error", data=error.model_dump_json(exclude_none=True))
+    return render_event("error", error)
