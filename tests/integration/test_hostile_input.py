@@ -104,3 +104,75 @@ async def test_conversation_holding_a_lone_surrogate_stays_readable_and_usable(
     assert second.json()["response"] == "Still here."
     sent_history = json.dumps(upstream.requests[1].body["messages"], ensure_ascii=False)
     assert "Hi \ufffd" in sent_history
+
+
+MALFORMED_BODIES = {
+    "invalid-utf8": b'{"message": "\xff\xfe"}',
+    "5000-digit-number": b'{"message": "hi", "n": ' + b"1" * 5000 + b"}",
+    "10000-nested-arrays": b"[" * 10_000 + b"]" * 10_000,
+}
+
+
+@pytest.mark.parametrize("store_kind", ["memory"])
+@pytest.mark.parametrize("path", ["/chat/wait", "/chat/streaming"])
+@pytest.mark.parametrize("body", MALFORMED_BODIES.values(), ids=MALFORMED_BODIES.keys())
+async def test_undecodable_json_body_is_400_invalid_json(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator, path: str, body: bytes
+) -> None:
+    """Bodies that json.loads refuses with something other than JSONDecodeError
+    (UnicodeDecodeError, the int digit limit, RecursionError) answered `http_error`."""
+    response = await client.post(path, content=body, headers=JSON)
+
+    assert_error(response, 400, "invalid_json")
+    assert upstream.requests == []
+
+
+@pytest.mark.parametrize("store_kind", ["memory"])
+async def test_last_event_id_of_4301_digits_is_400_not_500(client: httpx.AsyncClient) -> None:
+    """int() of more than 4300 digits raises ValueError (CPython's limit): a 500."""
+    response = await client.get(
+        "/chat/streaming",
+        params={"stream_id": "long-last-id-1"},
+        headers={"Last-Event-ID": "1" * 4301},
+    )
+
+    assert_error(response, 400, "invalid_last_event_id")
+
+
+async def test_malformed_sse_json_from_the_model_is_upstream_error(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    """The openai client's JSONDecodeError was not translated and ended as internal_error."""
+    upstream.enqueue(Scenario(raw_data=['{"id": "x", "choices": [']))
+
+    _, events = await collect_sse(client, "GET", "/chat/streaming", params={"message": "hi"})
+
+    assert [e.event for e in events] == ["start", "error"]
+    assert events[-1].json()["code"] == "upstream_error"
+
+
+async def test_json_answer_to_a_streaming_request_is_upstream_error_not_empty_done(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    """A 200 with a plain JSON completion has no SSE events: the run ended in a silent,
+    empty `done` instead of an error."""
+    upstream.enqueue(Scenario(text="Whole answer at once.", ignore_stream=True))
+
+    _, events = await collect_sse(client, "GET", "/chat/streaming", params={"message": "hi"})
+
+    assert [e.event for e in events] == ["start", "error"]
+    assert events[-1].json()["code"] == "upstream_error"
+    assert len(upstream.requests) == 1, "a broken upstream is not asked again"
+
+
+@pytest.mark.parametrize("store_kind", ["memory"])
+async def test_sse_answer_to_a_wait_request_is_502_upstream_error(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    """An SSE body to a non-streaming request reached the Agents SDK as text, which
+    failed with an AttributeError: a 500 internal_error."""
+    upstream.enqueue(Scenario(raw_data=["{not json"]))
+
+    response = await client.post("/chat/wait", json={"message": "hi"})
+
+    assert_error(response, 502, "upstream_error")

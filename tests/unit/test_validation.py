@@ -25,7 +25,9 @@ def test_last_event_id_accepts_non_negative_integers(
     assert parse_last_event_id(value) == expected
 
 
-@pytest.mark.parametrize("value", ["-1", "abc", "1.5", " 1", "+1", "", True, -1, 1.0, 2**60])
+@pytest.mark.parametrize(
+    "value", ["-1", "abc", "1.5", " 1", "+1", "", True, -1, 1.0, 2**60, "9" * 17, "1" * 4301]
+)
 def test_last_event_id_refuses_anything_else(value: object) -> None:
     with pytest.raises(InvalidLastEventId):
         parse_last_event_id(value)  # type: ignore[arg-type]

@@ -96,8 +96,28 @@ async def _handle_validation_error(request: Request, error: Exception) -> JSONRe
     return chatwait_error_response(request.scope, ValidationFailed(details=_field_errors(errors)))
 
 
+def _undecodable_body(error: StarletteHTTPException) -> InvalidJSON | None:
+    """FastAPI answers a body that json.loads refuses with something other than a
+    JSONDecodeError as a bare 400 "There was an error parsing the body"; the cause says
+    what it was."""
+    cause = error.__cause__
+    if error.status_code != 400 or cause is None:
+        return None
+    if isinstance(cause, UnicodeDecodeError):
+        return InvalidJSON("The request body is not valid JSON: it is not UTF-8 text.")
+    if isinstance(cause, RecursionError):
+        return InvalidJSON("The request body is not valid JSON: it is nested too deeply.")
+    if isinstance(cause, ValueError):
+        # CPython refuses integers of more than 4300 digits (sys.get_int_max_str_digits).
+        return InvalidJSON("The request body is not valid JSON: a number in it is too long.")
+    return None
+
+
 async def _handle_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    invalid_json = _undecodable_body(error)
+    if invalid_json is not None:
+        return chatwait_error_response(request.scope, invalid_json)
     return error_response(
         request.scope,
         status_code=error.status_code,

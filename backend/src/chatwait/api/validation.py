@@ -13,6 +13,8 @@ from chatwait.exceptions import InvalidLastEventId, UnsupportedMediaType, Valida
 
 # Token indexes are stored as Redis stream ids and JSON numbers: stay within 2**53.
 MAX_TOKEN_INDEX = 2**53 - 1
+# Checked before int(): CPython refuses more than 4300 digits with a ValueError.
+_MAX_TOKEN_INDEX_DIGITS = len(str(MAX_TOKEN_INDEX))
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
@@ -37,7 +39,7 @@ def parse_last_event_id(value: bool | int | float | str | None) -> int | None:
     if isinstance(value, bool | float):
         raise InvalidLastEventId()
     if isinstance(value, str):
-        if not _DIGITS.match(value):
+        if len(value) > _MAX_TOKEN_INDEX_DIGITS or not _DIGITS.match(value):
             raise InvalidLastEventId()
         value = int(value)
     if value < 0 or value > MAX_TOKEN_INDEX:

@@ -9,6 +9,7 @@ message, which can contain the API key (OpenAI's 401 does).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from agents import (
     set_tracing_export_api_key,
 )
 from agents.exceptions import AgentsException
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
 from chatwait.config import Settings
 from chatwait.exceptions import (
@@ -105,12 +106,50 @@ def build_model(settings: Settings) -> LanguageModel:
         base_url=settings.base_url,
         timeout=settings.llm_timeout_seconds,
         max_retries=settings.llm_max_retries,
+        http_client=DefaultAsyncHttpxClient(
+            event_hooks={"response": [_refuse_wrong_kind_of_answer]}
+        ),
     )
     return LanguageModel(
         model=EncodableInputChatCompletionsModel(model=settings.llm_model, openai_client=client),
         name=settings.model_name,
         client=client,
     )
+
+
+class WrongKindOfAnswer(openai.APIResponseValidationError):
+    """The provider answered a streaming request with something other than SSE, or a
+    plain request with something other than JSON."""
+
+
+async def _refuse_wrong_kind_of_answer(response: Any) -> None:
+    """An httpx response hook on the model client: a 200 to a chat completion must be
+    SSE when `"stream": true` was asked for, and JSON otherwise.
+
+    The openai client would read a JSON completion as an SSE stream without events (the
+    run ends in a silent, empty answer), or hand an SSE body to the Agents SDK as text
+    (it fails with an AttributeError). An OpenAIError raised here reaches the caller as
+    it is, without retries.
+    """
+    request = response.request
+    if (
+        response.status_code != 200
+        or request.method != "POST"
+        or not request.url.path.endswith("/chat/completions")
+    ):
+        return
+    try:
+        streaming = json.loads(request.content).get("stream") is True
+    except (ValueError, AttributeError):
+        return
+    content_type = response.headers.get("content-type", "")
+    expected = "text/event-stream" if streaming else "application/json"
+    if not content_type.startswith(expected):
+        raise WrongKindOfAnswer(
+            response=response,
+            body=None,
+            message=f"expected {expected}, got {content_type or 'no content type'}",
+        )
 
 
 def translate_upstream_error(error: BaseException) -> ChatWaitError:
@@ -128,6 +167,15 @@ def translate_upstream_error(error: BaseException) -> ChatWaitError:
         return UpstreamError(
             "The connection to the language model service failed or was cut; try again."
         )
+    if isinstance(error, WrongKindOfAnswer):
+        logger.warning("upstream answer was of the wrong kind: %s", error.message)
+        return UpstreamError(
+            "The language model service answered in an unexpected format; try again."
+        )
+    if isinstance(error, json.JSONDecodeError | openai.APIResponseValidationError):
+        # The openai client parses the provider's JSON and SSE `data:` as it reads them.
+        logger.warning("upstream answer was malformed: %s", type(error).__name__)
+        return UpstreamError("The language model service sent a malformed answer; try again.")
     if isinstance(error, openai.APIStatusError):
         logger.warning("upstream answered HTTP %s", error.status_code)
         return UpstreamError(
