@@ -66,6 +66,19 @@ def test_bad_message_is_422_naming_the_field(api: httpx.Client, body: dict[str, 
     assert any(detail["field"] == "message" for detail in error["details"])
 
 
+def test_field_error_message_names_the_field_and_the_reason(api: httpx.Client) -> None:
+    """Every field error said only "The request is not valid." although docs/api.md
+    promises "Invalid request: message: …"."""
+    error = assert_error(
+        api.post("/chat/wait", json={"message": " ", "conversation_id": "bad id"}),
+        422,
+        "validation_error",
+    )
+
+    assert error["message"].startswith("Invalid request: message: must not be empty or blank; ")
+    assert "conversation_id: String should match pattern" in error["message"]
+
+
 def test_message_over_max_chars_is_422(api: httpx.Client) -> None:
     error = assert_error(
         api.post("/chat/wait", json={"message": "x" * 16_001}), 422, "validation_error"

@@ -86,3 +86,16 @@ def test_cors_exposes_request_and_stream_ids(api: httpx.Client) -> None:
     exposed = response.headers["access-control-expose-headers"].lower()
     assert "x-request-id" in exposed
     assert "x-stream-id" in exposed
+
+
+def test_last_event_id_is_documented_as_a_non_negative_integer(api: httpx.Client) -> None:
+    """It was documented as a boolean-first union, so /docs offered a true/false dropdown."""
+    schema = api.get("/openapi.json").json()
+    get = schema["paths"]["/chat/streaming"]["get"]
+    query = next(p for p in get["parameters"] if p["name"] == "last_event_id")["schema"]
+    body = schema["components"]["schemas"]["StreamRequest"]["properties"]["last_event_id"]
+
+    for documented in (query, body):
+        types = [option["type"] for option in documented["anyOf"]]
+        assert types == ["integer", "null"]
+        assert documented["anyOf"][0]["minimum"] == 0

@@ -54,6 +54,7 @@ async def test_lone_surrogate_or_nul_in_request_text_is_422_naming_the_field(
 
     error = assert_error(response, 422, "validation_error")
     assert [detail["field"] for detail in error["details"]] == [field]
+    assert f"Invalid request: {field}: " in error["message"]
     assert upstream.requests == []
 
 

@@ -20,7 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
-from chatwait.exceptions import ChatWaitError, InternalError, InvalidJSON, ValidationFailed
+from chatwait.api.validation import invalid_request
+from chatwait.exceptions import ChatWaitError, InternalError, InvalidJSON
 from chatwait.schemas.errors import ErrorBody, ErrorDetail
 from chatwait.schemas.text import well_formed_json
 
@@ -75,7 +76,8 @@ def _field_errors(errors: Any) -> list[dict[str, str]]:
         field = {
             "location": location[0] if location else "request",
             "field": ".".join(location[1:]) or (location[0] if location else ""),
-            "message": str(error.get("msg", "invalid")),
+            # "Value error, must not be blank" reads better without Pydantic's prefix.
+            "message": str(error.get("msg", "invalid")).removeprefix("Value error, "),
             "type": str(error.get("type", "invalid")),
         }
         # An unknown JSON key is echoed as the field name and may hold a lone surrogate.
@@ -93,7 +95,7 @@ async def _handle_validation_error(request: Request, error: Exception) -> JSONRe
     errors = error.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return chatwait_error_response(request.scope, InvalidJSON())
-    return chatwait_error_response(request.scope, ValidationFailed(details=_field_errors(errors)))
+    return chatwait_error_response(request.scope, invalid_request(_field_errors(errors)))
 
 
 def _undecodable_body(error: StarletteHTTPException) -> InvalidJSON | None:

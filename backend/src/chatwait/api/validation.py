@@ -10,18 +10,23 @@ import re
 from fastapi import Request
 
 from chatwait.exceptions import InvalidLastEventId, UnsupportedMediaType, ValidationFailed
+from chatwait.schemas.chat import MAX_TOKEN_INDEX
 
-# Token indexes are stored as Redis stream ids and JSON numbers: stay within 2**53.
-MAX_TOKEN_INDEX = 2**53 - 1
 # Checked before int(): CPython refuses more than 4300 digits with a ValueError.
 _MAX_TOKEN_INDEX_DIGITS = len(str(MAX_TOKEN_INDEX))
 _DIGITS = re.compile(r"^[0-9]+$")
 
 
+def invalid_request(details: list[dict[str, str]]) -> ValidationFailed:
+    """422 whose message names every field and its reason, as docs/api.md shows:
+    `Invalid request: message: must not be empty or blank`."""
+    reasons = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details)
+    return ValidationFailed(f"Invalid request: {reasons}" if reasons else None, details=details)
+
+
 def field_error(field: str, message: str, type_: str, location: str = "body") -> ValidationFailed:
-    return ValidationFailed(
-        f"{field}: {message}",
-        details=[{"location": location, "field": field, "message": message, "type": type_}],
+    return invalid_request(
+        [{"location": location, "field": field, "message": message, "type": type_}]
     )
 
 

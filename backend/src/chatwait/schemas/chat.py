@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from chatwait.models.chat import TokenUsage
 from chatwait.schemas.text import PlainText, well_formed
 
+# Token indexes are stored as Redis stream ids and JSON numbers: stay within 2**53.
+MAX_TOKEN_INDEX = 2**53 - 1
 ID_CHARSET = r"[A-Za-z0-9_-]"
 STREAM_ID_PATTERN = rf"^{ID_CHARSET}{{8,128}}$"
 CONVERSATION_ID_PATTERN = rf"^{ID_CHARSET}{{1,128}}$"
@@ -34,7 +36,7 @@ StreamId = Annotated[
 
 def _not_blank(value: str | None) -> str | None:
     if value is not None and not value.strip():
-        raise ValueError("message must not be empty or blank")
+        raise ValueError("must not be empty or blank")
     return value
 
 
@@ -73,9 +75,20 @@ class StreamRequest(BaseModel):
     )
     conversation_id: ConversationId | None = None
     stream_id: StreamId | None = None
-    # Typed loosely on purpose: a bad value is answered with 400 invalid_last_event_id
-    # (api/validation.py), like the Last-Event-ID header, not with a 422.
-    last_event_id: bool | int | float | str | None = Field(
+    # Accepted loosely, documented as what it is: a bad value (`true`, `-1`, `"x"`) is
+    # answered with 400 invalid_last_event_id (api/validation.py), like the
+    # Last-Event-ID header, rather than coerced (`true` to 1) or refused with a 422.
+    last_event_id: Annotated[
+        bool | int | float | str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": MAX_TOKEN_INDEX},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(
         default=None,
         description="Resume after this token index (same as the Last-Event-ID header).",
     )
