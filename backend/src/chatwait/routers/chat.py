@@ -25,6 +25,7 @@ from chatwait.schemas.chat import (
 )
 from chatwait.schemas.openapi import sse_response_doc
 from chatwait.services.conversations import new_conversation_id
+from chatwait.services.streaming_service import SSE_LINE_SEPARATOR
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -94,6 +95,7 @@ async def _stream(
     return EventSourceResponse(
         streaming.events(opened),
         ping=settings.sse_ping_seconds,
+        sep=SSE_LINE_SEPARATOR,
         headers={
             "Cache-Control": "no-store",
             "X-Accel-Buffering": "no",

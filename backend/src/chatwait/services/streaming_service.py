@@ -121,6 +121,9 @@ class StreamingService:
             yield _error_event(error_outcome(error, token_count=0))
 
 
+# SSE lines end with a bare LF: a proxy may split CR from LF across reads, and clients
+# that split each read into lines (requests-sse uses bytes.splitlines) then lose events.
+SSE_LINE_SEPARATOR = "\n"
 # Token events start with their `id:` line, so only an error event starts like this.
 _ERROR_EVENT_PREFIX = b"event: error"
 UNENCODABLE_TEXT = (
@@ -139,6 +142,7 @@ def render_event(
             id=id,
             data=payload.model_dump_json(exclude_none=True),
             retry=retry,
+            sep=SSE_LINE_SEPARATOR,
         ).encode()
     except (PydanticSerializationError, UnicodeEncodeError):
         logger.warning("an SSE %s event could not be encoded; ending the stream", name)
