@@ -118,6 +118,10 @@ _HUMAN_MESSAGES: dict[str, str] = {
     "payload_too_large": "Your message is too large to send.",
     "stream_not_found": "This answer is no longer available on the server. Please ask again.",
     "internal_error": "The backend hit an unexpected error. Please try again.",
+    "origin_not_allowed": (
+        "The backend does not accept requests from this page's address "
+        "(see its CORS_ORIGINS setting)."
+    ),
 }
 
 

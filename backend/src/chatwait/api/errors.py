@@ -145,6 +145,7 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries documenting the error body for these statuses."""
     descriptions = {
         400: "Malformed JSON (`invalid_json`) or a bad Last-Event-ID (`invalid_last_event_id`).",
+        403: "A browser page of an origin outside CORS_ORIGINS (`origin_not_allowed`).",
         404: "Unknown or expired stream (`stream_not_found`).",
         409: "The conversation is answering another message (`conversation_busy`).",
         413: "Body over MAX_BODY_BYTES (`payload_too_large`).",

@@ -9,6 +9,7 @@ from sse_starlette import EventSourceResponse
 
 from chatwait.api.disconnect import unless_client_disconnects
 from chatwait.api.errors import error_responses
+from chatwait.api.origin import refuse_foreign_origin
 from chatwait.api.validation import (
     ensure_message_length,
     field_error,
@@ -42,8 +43,8 @@ LastEventIdHeader = Annotated[
     "/wait",
     response_model=WaitResponse,
     summary="Answer a message and return the whole reply",
-    dependencies=[Depends(require_json_body)],
-    responses=error_responses(400, 409, 413, 415, 422, 429, 502, 504),
+    dependencies=[Depends(refuse_foreign_origin), Depends(require_json_body)],
+    responses=error_responses(400, 403, 409, 413, 415, 422, 429, 502, 504),
 )
 async def chat_wait(
     request: Request, body: ChatRequest, chat: ChatServiceDep, settings: SettingsDep
@@ -109,7 +110,7 @@ _STREAM_DOC = (
     "an existing stream. The run belongs to the server, not to the connection: "
     "disconnecting does not stop it, and any client can resume it by `stream_id`."
 )
-_STREAM_RESPONSES = {**sse_response_doc(), **error_responses(400, 404, 409, 413, 415, 422)}
+_STREAM_RESPONSES = {**sse_response_doc(), **error_responses(400, 403, 404, 409, 413, 415, 422)}
 
 
 @router.get(
@@ -117,6 +118,7 @@ _STREAM_RESPONSES = {**sse_response_doc(), **error_responses(400, 404, 409, 413,
     summary="Stream an answer as Server-Sent Events (query parameters)",
     description=_STREAM_DOC,
     response_class=EventSourceResponse,
+    dependencies=[Depends(refuse_foreign_origin)],
     responses=_STREAM_RESPONSES,
 )
 async def chat_streaming_get(
@@ -133,7 +135,7 @@ async def chat_streaming_get(
     summary="Stream an answer as Server-Sent Events (JSON body)",
     description=_STREAM_DOC,
     response_class=EventSourceResponse,
-    dependencies=[Depends(require_json_body)],
+    dependencies=[Depends(refuse_foreign_origin), Depends(require_json_body)],
     responses=_STREAM_RESPONSES,
 )
 async def chat_streaming_post(
