@@ -143,3 +143,22 @@ def test_unknown_route_is_json_404(api: httpx.Client) -> None:
 
 def test_wrong_method_is_json_405(api: httpx.Client) -> None:
     assert_error(api.get("/chat/wait"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/chat/streaming", {"GET", "POST"}),
+        ("/chat/wait", {"POST"}),
+        ("/conversations/some-conversation", {"GET", "DELETE"}),
+    ],
+)
+def test_405_allow_header_lists_every_method_of_the_path(
+    api: httpx.Client, path: str, allowed: set[str]
+) -> None:
+    """Allow named only the first route's methods: `GET` for /chat/streaming,
+    leaving out its POST, and `GET` for a conversation, leaving out DELETE."""
+    response = api.put(path, json={})
+
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == allowed

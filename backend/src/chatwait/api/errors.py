@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Scope
 
 from chatwait.api.validation import invalid_request
@@ -115,17 +116,38 @@ def _undecodable_body(error: StarletteHTTPException) -> InvalidJSON | None:
     return None
 
 
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's 405 names only the
+    methods of the first route that matched the path (`GET` of GET /chat/streaming),
+    although POST /chat/streaming is another route of the same path."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
+
+
 async def _handle_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
     invalid_json = _undecodable_body(error)
     if invalid_json is not None:
         return chatwait_error_response(request.scope, invalid_json)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return error_response(
         request.scope,
         status_code=error.status_code,
         code=_HTTP_CODES.get(error.status_code, "http_error"),
         message=str(error.detail),
-        headers=error.headers,
+        headers=headers,
     )
 
 

@@ -5,16 +5,21 @@ They raise ChatWait errors, so bad input is refused before it reaches the model.
 
 from __future__ import annotations
 
-import re
-
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
-from chatwait.exceptions import InvalidLastEventId, UnsupportedMediaType, ValidationFailed
-from chatwait.schemas.chat import MAX_TOKEN_INDEX
+from chatwait.exceptions import UnsupportedMediaType, ValidationFailed
+from chatwait.schemas.chat import StreamQuery, parse_last_event_id
 
-# Checked before int(): CPython refuses more than 4300 digits with a ValueError.
-_MAX_TOKEN_INDEX_DIGITS = len(str(MAX_TOKEN_INDEX))
-_DIGITS = re.compile(r"^[0-9]+$")
+__all__ = [
+    "ensure_message_length",
+    "field_error",
+    "invalid_request",
+    "parse_last_event_id",
+    "require_json_body",
+    "stream_query",
+]
 
 
 def invalid_request(details: list[dict[str, str]]) -> ValidationFailed:
@@ -37,24 +42,26 @@ def ensure_message_length(message: str | None, limit: int, location: str = "body
         )
 
 
-def parse_last_event_id(value: bool | int | float | str | None) -> int | None:
-    """The token index a client saw last; refuses anything but a non-negative integer."""
-    if value is None:
-        return None
-    if isinstance(value, bool | float):
-        raise InvalidLastEventId()
-    if isinstance(value, str):
-        if len(value) > _MAX_TOKEN_INDEX_DIGITS or not _DIGITS.match(value):
-            raise InvalidLastEventId()
-        value = int(value)
-    if value < 0 or value > MAX_TOKEN_INDEX:
-        raise InvalidLastEventId()
-    return value
-
-
 async def require_json_body(request: Request) -> None:
     """Refuse a body that is not declared as JSON, rather than guessing."""
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise UnsupportedMediaType()
+
+
+def stream_query(request: Request) -> StreamQuery:
+    """The query parameters of `GET /chat/streaming`, validated as one object.
+
+    Read here rather than as separate FastAPI query parameters, so that the OpenAPI
+    schema can describe them as one object (schemas/openapi.py) with the rules across
+    fields: a message or a stream_id, and a stream_id with last_event_id."""
+    try:
+        return StreamQuery.model_validate(dict(request.query_params))
+    except ValidationError as error:
+        raise RequestValidationError(
+            [
+                {**detail, "loc": ("query", *detail["loc"])}
+                for detail in error.errors(include_input=False, include_url=False)
+            ]
+        ) from error

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from pydantic import WithJsonSchema
 from sse_starlette import EventSourceResponse
 
 from chatwait.api.disconnect import unless_client_disconnects
@@ -15,16 +16,18 @@ from chatwait.api.validation import (
     field_error,
     parse_last_event_id,
     require_json_body,
+    stream_query,
 )
 from chatwait.deps import ChatServiceDep, SettingsDep, StreamingServiceDep
 from chatwait.schemas.chat import (
+    LAST_EVENT_ID_PATTERN,
     STREAM_ID_PATTERN,
     ChatRequest,
     StreamQuery,
     StreamRequest,
     WaitResponse,
 )
-from chatwait.schemas.openapi import sse_response_doc
+from chatwait.schemas.openapi import sse_response_doc, stream_query_parameter
 from chatwait.services.conversations import new_conversation_id
 from chatwait.services.streaming_service import SSE_LINE_SEPARATOR
 
@@ -34,8 +37,11 @@ LastEventIdHeader = Annotated[
     str | None,
     Header(
         alias="Last-Event-ID",
-        description="Resume after this token index (the `id:` of the last token seen).",
+        description="Resume after this token index (the `id:` of the last token seen); "
+        "needs `stream_id`.",
     ),
+    # A header is a string or absent, never null.
+    WithJsonSchema({"type": "string", "pattern": LAST_EVENT_ID_PATTERN}),
 ]
 
 
@@ -120,9 +126,10 @@ _STREAM_RESPONSES = {**sse_response_doc(), **error_responses(400, 403, 404, 409,
     response_class=EventSourceResponse,
     dependencies=[Depends(refuse_foreign_origin)],
     responses=_STREAM_RESPONSES,
+    openapi_extra={"parameters": [stream_query_parameter()]},
 )
 async def chat_streaming_get(
-    params: Annotated[StreamQuery, Query()],
+    params: Annotated[StreamQuery, Depends(stream_query)],
     streaming: StreamingServiceDep,
     settings: SettingsDep,
     last_event_id: LastEventIdHeader = None,
