@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 
 from pydantic import BaseModel
@@ -107,28 +107,36 @@ class StreamingService:
             stream_id=meta.stream_id, conversation_id=meta.conversation_id, model=meta.model
         )
         yield render_event("start", start, retry=self._settings.sse_retry_ms)
+        items = self._supervisor.follow(meta.stream_id, opened.start_index)
         try:
-            async for item in self._supervisor.follow(meta.stream_id, opened.start_index):
-                if isinstance(item, Token):
-                    token = TokenEvent(index=item.index, text=item.text)
-                    event = render_event("token", token, id=str(item.index))
-                else:
-                    event = _final_event(meta, item)
+            async for item in items:
+                if not isinstance(item, Token):
+                    yield _final_event(meta, item)
+                    continue
+                token = TokenEvent(index=item.index, text=item.text)
+                event = render_event("token", token, id=str(item.index))
                 yield event
-                if event.startswith(_ERROR_EVENT_PREFIX):
+                if _is_error_event(event):  # the token could not be encoded
                     return
         except ChatWaitError as error:
             yield _error_event(error_outcome(error, token_count=0))
+        finally:
+            # Leaving early closes the follower now, not whenever the loop finalises it.
+            if isinstance(items, AsyncGenerator):
+                await items.aclose()
 
 
 # SSE lines end with a bare LF: a proxy may split CR from LF across reads, and clients
 # that split each read into lines (requests-sse uses bytes.splitlines) then lose events.
 SSE_LINE_SEPARATOR = "\n"
-# Token events start with their `id:` line, so only an error event starts like this.
-_ERROR_EVENT_PREFIX = b"event: error"
 UNENCODABLE_TEXT = (
     "The language model service sent text that cannot be encoded (invalid Unicode); try again."
 )
+
+
+def _is_error_event(event: bytes) -> bool:
+    # Matched as a whole line: JSON in `data:` escapes newlines, so it cannot fake one.
+    return b"\nevent: error\n" in b"\n" + event
 
 
 def render_event(
