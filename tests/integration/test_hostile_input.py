@@ -58,6 +58,19 @@ async def test_lone_surrogate_or_nul_in_request_text_is_422_naming_the_field(
     assert upstream.requests == []
 
 
+@pytest.mark.parametrize("store_kind", ["memory"])
+async def test_nul_in_query_text_is_422_naming_the_field(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    """Query strings cannot carry lone surrogates (they decode to U+FFFD), but NUL
+    (`%00`) reached the model like in a JSON body."""
+    response = await client.get("/chat/streaming", params={"message": "a\x00b"})
+
+    error = assert_error(response, 422, "validation_error")
+    assert [detail["field"] for detail in error["details"]] == ["message"]
+    assert upstream.requests == []
+
+
 async def test_lone_surrogate_from_the_model_ends_the_stream_with_an_error_on_every_resume(
     client: httpx.AsyncClient, upstream: UpstreamEmulator
 ) -> None:
