@@ -145,6 +145,28 @@ async def test_bad_last_event_id_in_body_is_400(client: httpx.AsyncClient, value
     assert_error(response, 400, "invalid_last_event_id")
 
 
+async def test_bad_last_event_id_in_body_is_400_even_when_the_header_wins(
+    client: httpx.AsyncClient,
+) -> None:
+    """The header wins over the field, so a body with `last_event_id: -1` was accepted
+    (Schemathesis: schema-violating request accepted)."""
+    response = await client.post(
+        "/chat/streaming",
+        json={"message": "hi", "stream_id": "header-wins-1", "last_event_id": -1},
+        headers={"Last-Event-ID": "0"},
+    )
+
+    assert_error(response, 400, "invalid_last_event_id")
+
+
+async def test_last_event_id_in_query_is_checked_like_the_body(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/chat/streaming", params={"stream_id": "query-check-1", "last_event_id": "true"}
+    )
+
+    assert_error(response, 400, "invalid_last_event_id")
+
+
 async def test_neither_message_nor_stream_id_is_422(client: httpx.AsyncClient) -> None:
     get = await client.get("/chat/streaming")
     post = await client.post("/chat/streaming", json={})

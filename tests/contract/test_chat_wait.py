@@ -66,6 +66,19 @@ def test_bad_message_is_422_naming_the_field(api: httpx.Client, body: dict[str, 
     assert any(detail["field"] == "message" for detail in error["details"])
 
 
+def test_field_error_message_names_the_field_and_the_reason(api: httpx.Client) -> None:
+    """Every field error said only "The request is not valid." although docs/api.md
+    promises "Invalid request: message: …"."""
+    error = assert_error(
+        api.post("/chat/wait", json={"message": " ", "conversation_id": "bad id"}),
+        422,
+        "validation_error",
+    )
+
+    assert error["message"].startswith("Invalid request: message: must not be empty or blank; ")
+    assert "conversation_id: String should match pattern" in error["message"]
+
+
 def test_message_over_max_chars_is_422(api: httpx.Client) -> None:
     error = assert_error(
         api.post("/chat/wait", json={"message": "x" * 16_001}), 422, "validation_error"
@@ -130,3 +143,22 @@ def test_unknown_route_is_json_404(api: httpx.Client) -> None:
 
 def test_wrong_method_is_json_405(api: httpx.Client) -> None:
     assert_error(api.get("/chat/wait"), 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/chat/streaming", {"GET", "POST"}),
+        ("/chat/wait", {"POST"}),
+        ("/conversations/some-conversation", {"GET", "PATCH", "DELETE"}),
+    ],
+)
+def test_405_allow_header_lists_every_method_of_the_path(
+    api: httpx.Client, path: str, allowed: set[str]
+) -> None:
+    """Allow named only the first route's methods: `GET` for /chat/streaming,
+    leaving out its POST, and `GET` for a conversation, leaving out DELETE."""
+    response = api.put(path, json={})
+
+    assert_error(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].split(", ")) == allowed

@@ -238,3 +238,13 @@ async def test_access_log_names_the_principal_never_the_key(
     assert any("path=/me status=200" in line and "principal=alice" in line for line in lines)
     assert any("path=/me status=401" in line and "principal=-" in line for line in lines)
     assert not any(ALICE_KEY in line or "sk-wrong-key" in line for line in caplog.messages)
+
+
+async def test_openapi_requires_the_bearer_key_once_keys_exist(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    schema = (await anonymous.get("/openapi.json")).json()
+
+    for path in ("/chat/wait", "/conversations", "/me", "/usage", "/metrics"):
+        for operation in schema["paths"][path].values():
+            assert operation["security"] == [{"HTTPBearer": []}], path

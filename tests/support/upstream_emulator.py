@@ -5,8 +5,9 @@ driven by the Agents SDK's `OpenAIChatCompletionsModel` and `Runner`, talks HTTP
 this emulator. It answers `POST /v1/chat/completions` the way OpenAI does (JSON, or
 `data:` chunks with `[DONE]` and an optional usage chunk), and each test scripts what
 the next calls do with `Scenario`s: exact deltas, pace, HTTP errors with Retry-After, a
-connection cut mid-stream, a hang. It records every request and counts how streams
-ended, so a test can prove "no second model call" or "cancel closed the upstream".
+connection cut mid-stream, a hang, malformed `data:`, a JSON answer to a stream
+request. It records every request and counts how streams ended, so a test can prove
+"no second model call" or "cancel closed the upstream".
 
     emulator.enqueue(Scenario(chunks=["Hel", "lo"], chunk_delay=0.05))
     emulator.enqueue(Scenario(status=429, retry_after="7"))
@@ -58,6 +59,11 @@ class Scenario:
     hang_after: int | None = None
     hang: bool = False
     usage: tuple[int, int] | None = None
+    # Stream these `data:` payloads verbatim (malformed JSON, say) instead of chunks.
+    raw_data: list[str] | None = None
+    # Answer a streaming request with a whole JSON completion, as a misbehaving
+    # provider or proxy does.
+    ignore_stream: bool = False
 
     def deltas_for(self, last_user_message: str) -> list[str]:
         if self.chunks is not None:
@@ -156,8 +162,13 @@ class UpstreamEmulator:
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         }
-        if not body.get("stream"):
-            return JSONResponse(_completion(model, "".join(deltas), usage))
+        if scenario.raw_data is not None:
+            raw = "".join(f"data: {data}\n\n" for data in scenario.raw_data)
+            return Response(raw, media_type="text/event-stream")
+        if not body.get("stream") or scenario.ignore_stream:
+            # json.dumps escapes to ASCII, so scripted text may hold a lone surrogate.
+            completion = json.dumps(_completion(model, "".join(deltas), usage))
+            return Response(completion, media_type="application/json")
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         return StreamingResponse(
             self._stream(request, scenario, model, deltas, usage if include_usage else None),

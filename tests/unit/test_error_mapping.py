@@ -96,6 +96,7 @@ def test_chatwait_errors_pass_through_and_others_are_re_raised() -> None:
         (errors.InvalidLastEventId, 400, "invalid_last_event_id", False),
         (errors.ValidationFailed, 422, "validation_error", False),
         (errors.UnsupportedMediaType, 415, "unsupported_media_type", False),
+        (errors.OriginNotAllowed, 403, "origin_not_allowed", False),
         (errors.PayloadTooLarge, 413, "payload_too_large", False),
         (errors.StreamNotFound, 404, "stream_not_found", False),
         (errors.ConversationBusy, 409, "conversation_busy", True),

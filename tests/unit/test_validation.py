@@ -1,4 +1,4 @@
-"""Input checks that schemas cannot express: Last-Event-ID, message length, media type."""
+"""Input checks: Last-Event-ID, message length, media type, text rules, event rendering."""
 
 from __future__ import annotations
 
@@ -13,16 +13,27 @@ from chatwait.api.validation import (
 )
 from chatwait.exceptions import InvalidLastEventId, UnsupportedMediaType, ValidationFailed
 from chatwait.schemas.chat import ChatRequest, StreamRequest
+from chatwait.schemas.events import TokenEvent
+from chatwait.schemas.text import well_formed
+from chatwait.services.streaming_service import render_event
 
 
-@pytest.mark.parametrize(("value", "expected"), [("0", 0), ("41", 41), (41, 41), (None, None)])
+@pytest.mark.parametrize(
+    ("value", "expected"), [("0", 0), ("41", 41), (41, 41), (41.0, 41), (None, None)]
+)
 def test_last_event_id_accepts_non_negative_integers(
     value: int | str | None, expected: int | None
 ) -> None:
     assert parse_last_event_id(value) == expected
 
 
-@pytest.mark.parametrize("value", ["-1", "abc", "1.5", " 1", "+1", "", True, -1, 1.0, 2**60])
+@pytest.mark.parametrize(
+    "value",
+    [
+        *["-1", "abc", "1.5", " 1", "+1", "", "9" * 17, "1" * 4301],
+        *[True, -1, 1.5, -1.0, float("inf"), float("nan"), 2**60],
+    ],
+)
 def test_last_event_id_refuses_anything_else(value: object) -> None:
     with pytest.raises(InvalidLastEventId):
         parse_last_event_id(value)  # type: ignore[arg-type]
@@ -95,3 +106,26 @@ def test_stream_id_charset_and_length(stream_id: str, valid: bool) -> None:
     else:
         with pytest.raises(ValidationError):
             StreamRequest(stream_id=stream_id)
+
+
+@pytest.mark.parametrize("text", ["hi \ud800", "\udfff", "a\x00b"])
+def test_request_text_refuses_lone_surrogates_and_nul(text: str) -> None:
+    """Regression (issue 11): such text reached the model client and the stores."""
+    with pytest.raises(ValidationError, match="surrogate"):
+        ChatRequest(message=text)
+    with pytest.raises(ValidationError, match="surrogate"):
+        StreamRequest(message=text)
+
+
+def test_well_formed_replaces_lone_surrogates_and_joins_split_pairs() -> None:
+    assert well_formed("ok é 😀") == "ok é 😀"
+    assert well_formed("a\ud800b") == "a\ufffdb"
+    assert well_formed("\ud83d" + "\ude00") == "😀"
+
+
+def test_event_that_cannot_be_encoded_becomes_an_error_event() -> None:
+    """Regression (issue 11): the event raised while encoding and the stream broke off."""
+    rendered = render_event("token", TokenEvent(index=3, text="\ud800"), id="3")
+
+    assert rendered.startswith(b"event: error")
+    assert b'"code":"upstream_error"' in rendered

@@ -83,6 +83,15 @@ async def close_services(services: Services) -> None:
     await services.model.aclose()
 
 
+def allow_anonymous(schema: dict[str, Any]) -> None:
+    """Without API keys the bearer key is optional: say so (`{}` = no auth), so the
+    schema stays honest and the Authorize button stays harmless."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "security" in operation:
+                operation["security"] = [*operation["security"], {}]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A ChatWait API; `settings` default to the environment and `.env`."""
     settings = settings or Settings()
@@ -131,6 +140,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             schema.setdefault("components", {}).setdefault("schemas", {}).update(
                 sse_payload_schemas()
             )
+            if not app.state.api_keys.enabled:
+                allow_anonymous(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 

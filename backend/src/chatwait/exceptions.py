@@ -13,6 +13,7 @@ an error that knows when a retry can succeed carries `retry_after` (seconds), se
     │   └── InvalidLastEventId           invalid_last_event_id
     ├── Unauthorized (401)               unauthorized
     ├── ValidationFailed (422)           validation_error
+    ├── OriginNotAllowed (403)           origin_not_allowed
     ├── UnsupportedMediaType (415)       unsupported_media_type
     ├── PayloadTooLarge (413)            payload_too_large
     ├── NotFound (404)
@@ -99,6 +100,20 @@ class ValidationFailed(ChatWaitError):
     status_code = 422
     code = "validation_error"
     default_message = "The request is not valid."
+
+
+class OriginNotAllowed(ChatWaitError):
+    """A browser page on an origin outside CORS_ORIGINS asked to start a run.
+
+    It could not read the answer anyway, but an EventSource GET needs no preflight, so
+    without this check any site could spend the model budget."""
+
+    status_code = 403
+    code = "origin_not_allowed"
+    default_message = (
+        "Requests from this page's origin are not allowed; "
+        "the server's CORS_ORIGINS setting lists the origins that are."
+    )
 
 
 class UnsupportedMediaType(ChatWaitError):

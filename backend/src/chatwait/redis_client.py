@@ -36,6 +36,9 @@ def redis_client(url: str, *, socket_timeout: float = COMMAND_TIMEOUT_SECONDS) -
     client: Redis = Redis.from_url(
         url,
         decode_responses=True,
+        # Keep whatever text a model sent (even a lone surrogate) instead of failing the
+        # write; the SSE renderer decides what a client gets.
+        encoding_errors="surrogatepass",
         socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         socket_timeout=socket_timeout,
         # One immediate retry: after Redis restarts, each pooled connection fails once

@@ -18,11 +18,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import Scope
 
 from chatwait import metrics
-from chatwait.exceptions import ChatWaitError, InternalError, InvalidJSON, ValidationFailed
+from chatwait.api.validation import invalid_request
+from chatwait.exceptions import ChatWaitError, InternalError, InvalidJSON
 from chatwait.schemas.errors import ErrorBody, ErrorDetail
+from chatwait.schemas.text import well_formed_json
 
 logger = logging.getLogger(__name__)
 
@@ -73,14 +76,15 @@ def _field_errors(errors: Any) -> list[dict[str, str]]:
     fields = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
-        fields.append(
-            {
-                "location": location[0] if location else "request",
-                "field": ".".join(location[1:]) or (location[0] if location else ""),
-                "message": str(error.get("msg", "invalid")),
-                "type": str(error.get("type", "invalid")),
-            }
-        )
+        field = {
+            "location": location[0] if location else "request",
+            "field": ".".join(location[1:]) or (location[0] if location else ""),
+            # "Value error, must not be blank" reads better without Pydantic's prefix.
+            "message": str(error.get("msg", "invalid")).removeprefix("Value error, "),
+            "type": str(error.get("type", "invalid")),
+        }
+        # An unknown JSON key is echoed as the field name and may hold a lone surrogate.
+        fields.append(well_formed_json(field))
     return fields
 
 
@@ -94,17 +98,58 @@ async def _handle_validation_error(request: Request, error: Exception) -> JSONRe
     errors = error.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return chatwait_error_response(request.scope, InvalidJSON())
-    return chatwait_error_response(request.scope, ValidationFailed(details=_field_errors(errors)))
+    return chatwait_error_response(request.scope, invalid_request(_field_errors(errors)))
+
+
+def _undecodable_body(error: StarletteHTTPException) -> InvalidJSON | None:
+    """FastAPI answers a body that json.loads refuses with something other than a
+    JSONDecodeError as a bare 400 "There was an error parsing the body"; the cause says
+    what it was."""
+    cause = error.__cause__
+    if error.status_code != 400 or cause is None:
+        return None
+    if isinstance(cause, UnicodeDecodeError):
+        return InvalidJSON("The request body is not valid JSON: it is not UTF-8 text.")
+    if isinstance(cause, RecursionError):
+        return InvalidJSON("The request body is not valid JSON: it is nested too deeply.")
+    if isinstance(cause, ValueError):
+        # CPython refuses integers of more than 4300 digits (sys.get_int_max_str_digits).
+        return InvalidJSON("The request body is not valid JSON: a number in it is too long.")
+    return None
+
+
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path. Starlette's 405 names only the
+    methods of the first route that matched the path (`GET` of GET /chat/streaming),
+    although POST /chat/streaming is another route of the same path."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed)
 
 
 async def _handle_http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
+    invalid_json = _undecodable_body(error)
+    if invalid_json is not None:
+        return chatwait_error_response(request.scope, invalid_json)
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
     return error_response(
         request.scope,
         status_code=error.status_code,
         code=_HTTP_CODES.get(error.status_code, "http_error"),
         message=str(error.detail),
-        headers=error.headers,
+        headers=headers,
     )
 
 
@@ -125,6 +170,7 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
         400: "Malformed JSON (`invalid_json`) or a bad Last-Event-ID (`invalid_last_event_id`).",
         401: "No valid API key (`unauthorized`); send `Authorization: Bearer <key>`.",
+        403: "A browser page of an origin outside CORS_ORIGINS (`origin_not_allowed`).",
         404: "Unknown or expired stream (`stream_not_found`) or conversation "
         "(`conversation_not_found`); another principal's ids are unknown too.",
         409: "The conversation is answering another message (`conversation_busy`), or the "

@@ -5,21 +5,33 @@ They raise ChatWait errors, so bad input is refused before it reaches the model.
 
 from __future__ import annotations
 
-import re
-
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
-from chatwait.exceptions import InvalidLastEventId, UnsupportedMediaType, ValidationFailed
+from chatwait.exceptions import UnsupportedMediaType, ValidationFailed
+from chatwait.schemas.chat import StreamQuery, parse_last_event_id
 
-# Token indexes are stored as Redis stream ids and JSON numbers: stay within 2**53.
-MAX_TOKEN_INDEX = 2**53 - 1
-_DIGITS = re.compile(r"^[0-9]+$")
+__all__ = [
+    "ensure_message_length",
+    "field_error",
+    "invalid_request",
+    "parse_last_event_id",
+    "require_json_body",
+    "stream_query",
+]
+
+
+def invalid_request(details: list[dict[str, str]]) -> ValidationFailed:
+    """422 whose message names every field and its reason, as docs/api.md shows:
+    `Invalid request: message: must not be empty or blank`."""
+    reasons = "; ".join(f"{detail['field']}: {detail['message']}" for detail in details)
+    return ValidationFailed(f"Invalid request: {reasons}" if reasons else None, details=details)
 
 
 def field_error(field: str, message: str, type_: str, location: str = "body") -> ValidationFailed:
-    return ValidationFailed(
-        f"{field}: {message}",
-        details=[{"location": location, "field": field, "message": message, "type": type_}],
+    return invalid_request(
+        [{"location": location, "field": field, "message": message, "type": type_}]
     )
 
 
@@ -30,24 +42,26 @@ def ensure_message_length(message: str | None, limit: int, location: str = "body
         )
 
 
-def parse_last_event_id(value: bool | int | float | str | None) -> int | None:
-    """The token index a client saw last; refuses anything but a non-negative integer."""
-    if value is None:
-        return None
-    if isinstance(value, bool | float):
-        raise InvalidLastEventId()
-    if isinstance(value, str):
-        if not _DIGITS.match(value):
-            raise InvalidLastEventId()
-        value = int(value)
-    if value < 0 or value > MAX_TOKEN_INDEX:
-        raise InvalidLastEventId()
-    return value
-
-
 async def require_json_body(request: Request) -> None:
     """Refuse a body that is not declared as JSON, rather than guessing."""
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise UnsupportedMediaType()
+
+
+def stream_query(request: Request) -> StreamQuery:
+    """The query parameters of `GET /chat/streaming`, validated as one object.
+
+    Read here rather than as separate FastAPI query parameters, so that the OpenAPI
+    schema can describe them as one object (schemas/openapi.py) with the rules across
+    fields: a message or a stream_id, and a stream_id with last_event_id."""
+    try:
+        return StreamQuery.model_validate(dict(request.query_params))
+    except ValidationError as error:
+        raise RequestValidationError(
+            [
+                {**detail, "loc": ("query", *detail["loc"])}
+                for detail in error.errors(include_input=False, include_url=False)
+            ]
+        ) from error

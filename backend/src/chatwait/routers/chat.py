@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
+from pydantic import WithJsonSchema
 from sse_starlette import EventSourceResponse
 
 from chatwait.api.auth import PrincipalDep
 from chatwait.api.disconnect import unless_client_disconnects
 from chatwait.api.errors import error_responses
+from chatwait.api.origin import refuse_foreign_origin
 from chatwait.api.stream_request import stream_open_request
-from chatwait.api.validation import ensure_message_length, require_json_body
+from chatwait.api.validation import ensure_message_length, require_json_body, stream_query
 from chatwait.deps import ChatServiceDep, SettingsDep, StreamingServiceDep
 from chatwait.models.ids import new_conversation_id
 from chatwait.schemas.chat import (
+    LAST_EVENT_ID_PATTERN,
     STREAM_ID_PATTERN,
     ChatRequest,
     StreamQuery,
     StreamRequest,
     WaitResponse,
 )
-from chatwait.schemas.openapi import sse_response_doc
+from chatwait.schemas.openapi import sse_response_doc, stream_query_parameter
+from chatwait.services.streaming_service import SSE_LINE_SEPARATOR
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -29,8 +33,11 @@ LastEventIdHeader = Annotated[
     str | None,
     Header(
         alias="Last-Event-ID",
-        description="Resume after this token index (the `id:` of the last token seen).",
+        description="Resume after this token index (the `id:` of the last token seen); "
+        "needs `stream_id`.",
     ),
+    # A header is a string or absent, never null.
+    WithJsonSchema({"type": "string", "pattern": LAST_EVENT_ID_PATTERN}),
 ]
 
 
@@ -38,8 +45,8 @@ LastEventIdHeader = Annotated[
     "/wait",
     response_model=WaitResponse,
     summary="Answer a message and return the whole reply",
-    dependencies=[Depends(require_json_body)],
-    responses=error_responses(400, 401, 409, 413, 415, 422, 429, 502, 504),
+    dependencies=[Depends(refuse_foreign_origin), Depends(require_json_body)],
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 504),
 )
 async def chat_wait(
     request: Request,
@@ -79,6 +86,7 @@ async def _stream(
     return EventSourceResponse(
         streaming.events(opened),
         ping=settings.sse_ping_seconds,
+        sep=SSE_LINE_SEPARATOR,
         headers={
             "Cache-Control": "no-store",
             "X-Accel-Buffering": "no",
@@ -94,7 +102,7 @@ _STREAM_DOC = (
 )
 _STREAM_RESPONSES = {
     **sse_response_doc(),
-    **error_responses(400, 401, 404, 409, 413, 415, 422, 429),
+    **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
 }
 
 
@@ -103,11 +111,13 @@ _STREAM_RESPONSES = {
     summary="Stream an answer as Server-Sent Events (query parameters)",
     description=_STREAM_DOC,
     response_class=EventSourceResponse,
+    dependencies=[Depends(refuse_foreign_origin)],
     responses=_STREAM_RESPONSES,
+    openapi_extra={"parameters": [stream_query_parameter()]},
 )
 async def chat_streaming_get(
     principal: PrincipalDep,
-    params: Annotated[StreamQuery, Query()],
+    params: Annotated[StreamQuery, Depends(stream_query)],
     streaming: StreamingServiceDep,
     settings: SettingsDep,
     last_event_id: LastEventIdHeader = None,
@@ -120,7 +130,7 @@ async def chat_streaming_get(
     summary="Stream an answer as Server-Sent Events (JSON body)",
     description=_STREAM_DOC,
     response_class=EventSourceResponse,
-    dependencies=[Depends(require_json_body)],
+    dependencies=[Depends(refuse_foreign_origin), Depends(require_json_body)],
     responses=_STREAM_RESPONSES,
 )
 async def chat_streaming_post(

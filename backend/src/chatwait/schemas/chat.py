@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
+from chatwait.exceptions import InvalidLastEventId
 from chatwait.models.chat import TokenUsage
+from chatwait.schemas.text import PlainText, well_formed
 
+# Token indexes are stored as Redis stream ids and JSON numbers: stay within 2**53.
+MAX_TOKEN_INDEX = 2**53 - 1
+# Checked before int(): CPython refuses more than 4300 digits with a ValueError.
+_MAX_TOKEN_INDEX_DIGITS = len(str(MAX_TOKEN_INDEX))
+_DIGITS = re.compile(r"^[0-9]+$")
+# The Last-Event-ID header as documented: a token index of at most 15 digits (< 2**53).
+LAST_EVENT_ID_PATTERN = r"^[0-9]{1,15}$"
 ID_CHARSET = r"[A-Za-z0-9_-]"
 STREAM_ID_PATTERN = rf"^{ID_CHARSET}{{8,128}}$"
 CONVERSATION_ID_PATTERN = rf"^{ID_CHARSET}{{1,128}}$"
@@ -31,9 +41,48 @@ StreamId = Annotated[
 ]
 
 
+# What the validators below enforce, said in the OpenAPI schema too, so clients and
+# fuzzers know a valid message before sending it: not blank (one character that is not
+# whitespace) and no NUL (lone surrogates cannot be written in a JSON Schema pattern).
+MESSAGE_RULES: dict[str, Any] = {
+    "minLength": 1,
+    "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+}
+# StreamRequest's rules across fields: a message or a stream_id; a resume by index
+# (last_event_id) names its stream.
+_STREAM_REQUEST_RULES: dict[str, Any] = {
+    "anyOf": [
+        {"required": ["message"], "properties": {"message": {"type": "string"}}},
+        {"required": ["stream_id"], "properties": {"stream_id": {"type": "string"}}},
+    ],
+    "if": {"required": ["last_event_id"], "properties": {"last_event_id": {"type": "integer"}}},
+    "then": {"required": ["stream_id"], "properties": {"stream_id": {"type": "string"}}},
+}
+
+
+def parse_last_event_id(value: bool | int | float | str | None) -> int | None:
+    """The token index a client saw last; refuses anything but a non-negative integer."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidLastEventId()
+    if isinstance(value, float):
+        # JSON Schema counts 41.0 as an integer; 41.5, inf and nan are not.
+        if not value.is_integer():
+            raise InvalidLastEventId()
+        value = int(value)
+    if isinstance(value, str):
+        if len(value) > _MAX_TOKEN_INDEX_DIGITS or not _DIGITS.match(value):
+            raise InvalidLastEventId()
+        value = int(value)
+    if value < 0 or value > MAX_TOKEN_INDEX:
+        raise InvalidLastEventId()
+    return value
+
+
 def _not_blank(value: str | None) -> str | None:
     if value is not None and not value.strip():
-        raise ValueError("message must not be empty or blank")
+        raise ValueError("must not be empty or blank")
     return value
 
 
@@ -47,7 +96,9 @@ class ChatRequest(BaseModel):
         },
     )
 
-    message: StrictStr = Field(description="The user's message (not blank).")
+    message: PlainText = Field(
+        description="The user's message (not blank).", json_schema_extra=MESSAGE_RULES
+    )
     conversation_id: ConversationId | None = None
 
     _check_message = field_validator("message")(_not_blank)
@@ -59,27 +110,43 @@ class StreamRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            **_STREAM_REQUEST_RULES,
             "examples": [
                 {"message": "Tell me a story", "stream_id": "my-stream-0001"},
                 {"stream_id": "my-stream-0001", "last_event_id": 41},
-            ]
+            ],
         },
     )
 
-    message: StrictStr | None = Field(
+    message: PlainText | None = Field(
         default=None,
         description="The user's message; needed to start a stream, optional to resume.",
+        json_schema_extra=MESSAGE_RULES,
     )
     conversation_id: ConversationId | None = None
     stream_id: StreamId | None = None
-    # Typed loosely on purpose: a bad value is answered with 400 invalid_last_event_id
-    # (api/validation.py), like the Last-Event-ID header, not with a 422.
-    last_event_id: bool | int | float | str | None = Field(
+    # Accepted loosely, documented as what it is: a bad value (`true`, `-1`, `"x"`) is
+    # answered with 400 invalid_last_event_id (api/validation.py), like the
+    # Last-Event-ID header, rather than coerced (`true` to 1) or refused with a 422.
+    last_event_id: Annotated[
+        bool | int | float | str | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "integer", "minimum": 0, "maximum": MAX_TOKEN_INDEX},
+                    {"type": "null"},
+                ]
+            }
+        ),
+    ] = Field(
         default=None,
         description="Resume after this token index (same as the Last-Event-ID header).",
     )
 
     _check_message = field_validator("message")(_not_blank)
+    # Checked even when a Last-Event-ID header wins over it: a bad value is never
+    # accepted silently. Raises InvalidLastEventId (400), which Pydantic passes on.
+    _check_last_event_id = field_validator("last_event_id")(parse_last_event_id)
 
 
 class WaitResponse(BaseModel):
@@ -108,6 +175,9 @@ class WaitResponse(BaseModel):
     model: str
     usage: TokenUsage | None = None
 
+    # The model's text may hold a lone surrogate, which JSON cannot carry as UTF-8.
+    _encodable_response = field_validator("response")(well_formed)
+
 
 class StreamQuery(StreamRequest):
     """Query parameters of `GET /chat/streaming`: unknown parameters (cache busters) pass."""
@@ -118,6 +188,10 @@ class StreamQuery(StreamRequest):
 class ChatMessage(BaseModel):
     role: Literal["user", "assistant"]
     content: str
+
+    # History written before the input rules (or by the model) may hold a lone
+    # surrogate: show it as U+FFFD rather than failing every read of the conversation.
+    _encodable_content = field_validator("content")(well_formed)
 
 
 class ConversationHistory(BaseModel):

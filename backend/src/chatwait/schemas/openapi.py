@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
+from chatwait.schemas.chat import StreamQuery
 from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
 
 SSE_EXAMPLE = (
@@ -55,17 +58,45 @@ def sse_response_doc() -> dict[int | str, dict[str, Any]]:
             },
             "content": {
                 "text/event-stream": {
-                    "schema": {
-                        "type": "string",
-                        "description": "SSE events; payload schemas: "
-                        + ", ".join(
-                            m.__name__ for m in (StartEvent, TokenEvent, DoneEvent, ErrorEvent)
-                        ),
-                    },
+                    "schema": sse_event_schema(),
                     "example": SSE_EXAMPLE,
                 }
             },
         }
+    }
+
+
+def _event(name: str, payload: type[BaseModel], *, numbered: bool = False) -> dict[str, Any]:
+    """One kind of event: its name, its JSON `data` and, for tokens, its index as `id`."""
+    return {
+        "type": "object",
+        "properties": {
+            "event": {"const": name},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": f"#/components/schemas/{payload.__name__}"},
+            },
+            "id": {"type": "string", "pattern": "^[0-9]+$"} if numbered else {"type": "string"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
+        "required": ["event", "data", "id"] if numbered else ["event", "data"],
+        "additionalProperties": False,
+    }
+
+
+def sse_event_schema() -> dict[str, Any]:
+    """The schema of each event of the stream (not of the whole body), as OpenAPI tools
+    such as Schemathesis read a `text/event-stream` schema: `event`, `data` (JSON with
+    the payload schema of that event), `id` and `retry`."""
+    return {
+        "description": "One Server-Sent Event; `data` is JSON.",
+        "oneOf": [
+            _event("start", StartEvent),
+            _event("token", TokenEvent, numbered=True),
+            _event("done", DoneEvent),
+            _event("error", ErrorEvent),
+        ],
     }
 
 
@@ -74,4 +105,41 @@ def sse_payload_schemas() -> dict[str, Any]:
     return {
         model.__name__: model.model_json_schema(ref_template="#/components/schemas/{model}")
         for model in (StartEvent, TokenEvent, DoneEvent, ErrorEvent)
+    }
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's schema with `null` taken out of its optional properties: a query string
+    cannot carry null (`?last_event_id=null` is the text "null"), only leave a key out."""
+    properties = {}
+    for name, prop in schema.get("properties", {}).items():
+        options = [option for option in prop.get("anyOf", []) if option != {"type": "null"}]
+        if len(options) == 1:
+            prop = {
+                **{k: v for k, v in prop.items() if k not in ("anyOf", "default")},
+                **options[0],
+            }
+        properties[name] = prop
+    return {**schema, "properties": properties}
+
+
+def stream_query_parameter() -> dict[str, Any]:
+    """`GET /chat/streaming`'s query as one form-exploded object parameter.
+
+    Separate query parameters cannot say "message or stream_id" (OpenAPI has no rule
+    across parameters); an object parameter serialised as `?message=…&stream_id=…`
+    carries StreamQuery's whole schema, rules across fields included."""
+    return {
+        "name": "query",
+        "in": "query",
+        "required": True,
+        "style": "form",
+        "explode": True,
+        "description": "`message`, `conversation_id`, `stream_id`, `last_event_id` as "
+        "query parameters (`?message=Hi&stream_id=my-stream-0001`). Unknown parameters "
+        "(cache busters) are ignored.",
+        "schema": _without_null(
+            StreamQuery.model_json_schema(ref_template="#/components/schemas/{model}")
+        ),
+        "example": {"message": "Tell me a story", "stream_id": "my-stream-0001"},
     }

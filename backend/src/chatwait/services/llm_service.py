@@ -9,18 +9,23 @@ message, which can contain the API key (OpenAI's 401 does).
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import openai
 from agents import (
     Model,
+    ModelResponse,
     OpenAIChatCompletionsModel,
+    TResponseInputItem,
     set_tracing_disabled,
     set_tracing_export_api_key,
 )
 from agents.exceptions import AgentsException
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
 from chatwait.config import Settings
 from chatwait.exceptions import (
@@ -31,6 +36,7 @@ from chatwait.exceptions import (
     UpstreamRejected,
     UpstreamTimeout,
 )
+from chatwait.schemas.text import well_formed_json
 from chatwait.services.offline_model import OfflineDemoModel
 
 logger = logging.getLogger(__name__)
@@ -53,6 +59,38 @@ class LanguageModel:
             await self.client.close()
 
 
+class EncodableInputChatCompletionsModel(OpenAIChatCompletionsModel):
+    """Chat Completions with every string of the input made encodable first.
+
+    A conversation's history can hold a lone surrogate (a model's own output, or items
+    stored before the input rules); sent as is, the request cannot be encoded and every
+    later turn of that conversation would fail. Such text goes out as U+FFFD instead.
+    """
+
+    async def get_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        *args: Any,
+        **kwargs: Any,
+    ) -> ModelResponse:
+        return await super().get_response(
+            system_instructions, well_formed_json(input), *args, **kwargs
+        )
+
+    async def stream_response(
+        self,
+        system_instructions: str | None,
+        input: str | list[TResponseInputItem],
+        *args: Any,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        async for event in super().stream_response(
+            system_instructions, well_formed_json(input), *args, **kwargs
+        ):
+            yield event
+
+
 def build_model(settings: Settings) -> LanguageModel:
     tracing_key = settings.openai_tracing_api_key
     if tracing_key is not None and tracing_key.get_secret_value():
@@ -73,12 +111,50 @@ def build_model(settings: Settings) -> LanguageModel:
         base_url=settings.base_url,
         timeout=settings.llm_timeout_seconds,
         max_retries=settings.llm_max_retries,
+        http_client=DefaultAsyncHttpxClient(
+            event_hooks={"response": [_refuse_wrong_kind_of_answer]}
+        ),
     )
     return LanguageModel(
-        model=OpenAIChatCompletionsModel(model=settings.llm_model, openai_client=client),
+        model=EncodableInputChatCompletionsModel(model=settings.llm_model, openai_client=client),
         name=settings.model_name,
         client=client,
     )
+
+
+class WrongKindOfAnswer(openai.APIResponseValidationError):
+    """The provider answered a streaming request with something other than SSE, or a
+    plain request with something other than JSON."""
+
+
+async def _refuse_wrong_kind_of_answer(response: Any) -> None:
+    """An httpx response hook on the model client: a 200 to a chat completion must be
+    SSE when `"stream": true` was asked for, and JSON otherwise.
+
+    The openai client would read a JSON completion as an SSE stream without events (the
+    run ends in a silent, empty answer), or hand an SSE body to the Agents SDK as text
+    (it fails with an AttributeError). An OpenAIError raised here reaches the caller as
+    it is, without retries.
+    """
+    request = response.request
+    if (
+        response.status_code != 200
+        or request.method != "POST"
+        or not request.url.path.endswith("/chat/completions")
+    ):
+        return
+    try:
+        streaming = json.loads(request.content).get("stream") is True
+    except (ValueError, AttributeError):
+        return
+    content_type = response.headers.get("content-type", "")
+    expected = "text/event-stream" if streaming else "application/json"
+    if not content_type.startswith(expected):
+        raise WrongKindOfAnswer(
+            response=response,
+            body=None,
+            message=f"expected {expected}, got {content_type or 'no content type'}",
+        )
 
 
 def translate_upstream_error(error: BaseException) -> ChatWaitError:
@@ -99,6 +175,15 @@ def translate_upstream_error(error: BaseException) -> ChatWaitError:
     if isinstance(error, openai.APIStatusError) and error.status_code in REJECTED_STATUSES:
         logger.warning("upstream rejected the request with HTTP %s", error.status_code)
         return UpstreamRejected()
+    if isinstance(error, WrongKindOfAnswer):
+        logger.warning("upstream answer was of the wrong kind: %s", error.message)
+        return UpstreamError(
+            "The language model service answered in an unexpected format; try again."
+        )
+    if isinstance(error, json.JSONDecodeError | openai.APIResponseValidationError):
+        # The openai client parses the provider's JSON and SSE `data:` as it reads them.
+        logger.warning("upstream answer was malformed: %s", type(error).__name__)
+        return UpstreamError("The language model service sent a malformed answer; try again.")
     if isinstance(error, openai.APIStatusError):
         logger.warning("upstream answered HTTP %s", error.status_code)
         return UpstreamError(

@@ -8,13 +8,15 @@ failures can only arrive as `event: error`.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 
+from pydantic import BaseModel
+from pydantic_core import PydanticSerializationError
 from sse_starlette import ServerSentEvent
 
 from chatwait import log_context, metrics
 from chatwait.config import Settings
-from chatwait.exceptions import ChatWaitError
+from chatwait.exceptions import ChatWaitError, UpstreamError
 from chatwait.models.stream import StreamMeta, StreamOutcome
 from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
 from chatwait.services.chat_agent import ChatAgentService
@@ -45,47 +47,79 @@ class StreamingService:
         await self._supervisor.cancel(principal, stream_id)
 
     @metrics.counts_stream_viewer
-    async def events(self, opened: OpenedStream) -> AsyncIterator[ServerSentEvent]:
+    async def events(self, opened: OpenedStream) -> AsyncIterator[bytes]:
         """The SSE events of one viewer: start, tokens from its index, done or error."""
         meta = opened.meta
         log_context.bind(stream_id=meta.stream_id, conversation_id=meta.conversation_id)
-        yield ServerSentEvent(
-            event="start",
-            data=StartEvent(
-                stream_id=meta.stream_id, conversation_id=meta.conversation_id, model=meta.model
-            ).model_dump_json(),
-            retry=self._settings.sse_retry_ms,
+        start = StartEvent(
+            stream_id=meta.stream_id, conversation_id=meta.conversation_id, model=meta.model
         )
+        yield render_event("start", start, retry=self._settings.sse_retry_ms)
+        items = self._supervisor.follow(meta.key, opened.start_index)
         try:
-            async for item in self._supervisor.follow(meta.key, opened.start_index):
-                if isinstance(item, Token):
-                    yield ServerSentEvent(
-                        event="token",
-                        id=str(item.index),
-                        data=TokenEvent(index=item.index, text=item.text).model_dump_json(),
-                    )
-                else:
-                    yield self._final_event(meta, item)
+            async for item in items:
+                if not isinstance(item, Token):
+                    yield _final_event(meta, item)
+                    continue
+                token = TokenEvent(index=item.index, text=item.text)
+                event = render_event("token", token, id=str(item.index))
+                yield event
+                if _is_error_event(event):  # the token could not be encoded
+                    return
         except ChatWaitError as error:
             yield _error_event(error_outcome(error, token_count=0))
-
-    @staticmethod
-    def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> ServerSentEvent:
-        if outcome.kind == "done":
-            return ServerSentEvent(
-                event="done",
-                data=DoneEvent(
-                    stream_id=meta.stream_id,
-                    conversation_id=meta.conversation_id,
-                    response=outcome.response,
-                    token_count=outcome.token_count,
-                    usage=outcome.usage,
-                ).model_dump_json(exclude_none=True),
-            )
-        return _error_event(outcome)
+        finally:
+            # Leaving early closes the follower now, not whenever the loop finalises it.
+            if isinstance(items, AsyncGenerator):
+                await items.aclose()
 
 
-def _error_event(outcome: StreamOutcome) -> ServerSentEvent:
+# SSE lines end with a bare LF: a proxy may split CR from LF across reads, and clients
+# that split each read into lines (requests-sse uses bytes.splitlines) then lose events.
+SSE_LINE_SEPARATOR = "\n"
+UNENCODABLE_TEXT = (
+    "The language model service sent text that cannot be encoded (invalid Unicode); try again."
+)
+
+
+def _is_error_event(event: bytes) -> bool:
+    # Matched as a whole line: JSON in `data:` escapes newlines, so it cannot fake one.
+    return b"\nevent: error\n" in b"\n" + event
+
+
+def render_event(
+    name: str, payload: BaseModel, *, id: str | None = None, retry: int | None = None
+) -> bytes:
+    """One SSE event as bytes; an event whose text cannot be encoded as UTF-8 (a lone
+    surrogate from the model) becomes an `error` event, so the stream never breaks off."""
+    try:
+        return ServerSentEvent(
+            event=name,
+            id=id,
+            data=payload.model_dump_json(exclude_none=True),
+            retry=retry,
+            sep=SSE_LINE_SEPARATOR,
+        ).encode()
+    except (PydanticSerializationError, UnicodeEncodeError):
+        logger.warning("an SSE %s event could not be encoded; ending the stream", name)
+        error = ErrorEvent(code=UpstreamError.code, message=UNENCODABLE_TEXT, retryable=True)
+        return render_event("error", error)
+
+
+def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> bytes:
+    if outcome.kind == "done":
+        done = DoneEvent(
+            stream_id=meta.stream_id,
+            conversation_id=meta.conversation_id,
+            response=outcome.response,
+            token_count=outcome.token_count,
+            usage=outcome.usage,
+        )
+        return render_event("done", done)
+    return _error_event(outcome)
+
+
+def _error_event(outcome: StreamOutcome) -> bytes:
     metrics.STREAM_ERROR_EVENTS.labels(code=outcome.error_code or "internal_error").inc()
     error = ErrorEvent(
         code=outcome.error_code or "internal_error",
@@ -93,4 +127,4 @@ def _error_event(outcome: StreamOutcome) -> ServerSentEvent:
         retryable=outcome.retryable,
         retry_after=outcome.retry_after,
     )
-    return ServerSentEvent(event="error", data=error.model_dump_json(exclude_none=True))
+    return render_event("error", error)
