@@ -32,6 +32,7 @@ class Sizes:
     wait_concurrency: int = 10
     curve_levels: tuple[int, ...] = (1, 5, 10, 20, 40)
     curve_requests: int = 100
+    curve_rounds: int = 3
     long_tokens: int = 2000
     slow_rounds: int = 3
     slow_streams: int = 200
@@ -51,6 +52,7 @@ QUICK = Sizes(
     wait_requests=20,
     curve_levels=(1, 10),
     curve_requests=10,
+    curve_rounds=1,
     long_tokens=200,
     slow_rounds=1,
     slow_streams=10,
@@ -241,16 +243,19 @@ async def run_relay_phase(
     count(wait)
 
     ledger.scenario("curve")
-    progress(f"throughput vs concurrency {list(sizes.curve_levels)}")
+    progress(
+        f"curve: throughput at concurrency {list(sizes.curve_levels)} × {sizes.curve_rounds} rounds"
+    )
     for level in sizes.curve_levels:
 
         def at_level(url: str, level: int = level) -> Awaitable[load.Outcome]:
             return load.wait_throughput(url, sizes.curve_requests, level, sizes.stream_tokens)
 
-        curve = await alternate(servers, 1, _with_cpu(at_level), ledger)
+        curve = await alternate(servers, sizes.curve_rounds, _with_cpu(at_level), ledger)
         count(curve)
         for side in SIDES:
-            report.throughput_curve.setdefault(side, {})[level] = curve[side][0].outcome.values[0]
+            rates = [r.outcome.values[0] for r in curve[side]]
+            report.throughput_curve.setdefault(side, {})[level] = load.median(rates)
 
     ledger.scenario("per_token")
     progress(f"per_token: one stream of {sizes.long_tokens} tokens × {sizes.rounds} rounds")
