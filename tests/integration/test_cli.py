@@ -15,6 +15,7 @@ from tests.support.servers import (
     chatwait_api_command,
     free_port,
 )
+from tests.support.waiting import eventually
 
 
 async def test_console_script_serves_the_api_and_logs_one_line_per_request(
@@ -36,6 +37,11 @@ async def test_console_script_serves_the_api_and_logs_one_line_per_request(
                 params={"message": secret_text},
                 headers={"X-Request-ID": "cli-req-1"},
             )
+        # The access line of a stream is written once its response has ended, which
+        # can be just after the client has read the last event.
+        await eventually(
+            lambda: "path=/chat/streaming" in process.read_logs(), what="the access log line"
+        )
         logs = process.read_logs()
 
     assert health["provider"] == "openai-compatible"
