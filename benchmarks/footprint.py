@@ -91,17 +91,21 @@ class RedisCost:
 
 
 async def redis_token_cost(base_url: str, pid: int, redis_url: str, tokens: int) -> RedisCost:
-    """One long stream on the Redis stores: API and redis-server CPU, Redis memory."""
+    """One long stream on the Redis stores: API and redis-server CPU, Redis memory of
+    the keys it created."""
     redis = Redis.from_url(redis_url)
     try:
         redis_pid = int((await redis.info("server"))["process_id"])
-        await asyncio.sleep(0.2)  # earlier requests' client buffers drain
-        before = int((await redis.info("memory"))["used_memory"])
+        existing = {key async for key in redis.scan_iter(count=1000)}
         redis_cpu = cpu_seconds(redis_pid)
         cost = await long_stream_cost(base_url, pid, tokens)
         redis_cpu = cpu_seconds(redis_pid) - redis_cpu
-        await asyncio.sleep(0.2)
-        grown = int((await redis.info("memory"))["used_memory"]) - before
+        # The keys this stream and its conversation created (stream log, meta, outcome,
+        # history), by MEMORY USAGE: used_memory also moves with client buffers.
+        created = [key async for key in redis.scan_iter(count=1000) if key not in existing]
+        grown = 0
+        for key in created:
+            grown += int(await redis.memory_usage(key, samples=0) or 0)
     finally:
         await redis.aclose()
     return RedisCost(

@@ -41,7 +41,6 @@ MAY_BE_ZERO = {
     "idle_stream_fds",
     "idle_stream_bytes",
     "finished_stream_bytes",
-    "redis_token_bytes",
     "token_cpu",
     "cpu_per_wait",
     "cpu_per_stream",
