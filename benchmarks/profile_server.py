@@ -5,11 +5,11 @@
 
 Starts the benchmark emulator and the server (`chatwait` or `relay`, pinned like
 `make bench`), warms it up, attaches `py-spy record --format raw` (CPU samples only,
-no idle; `--gil`: only the thread holding the GIL), puts the chosen load on it
-(`wait`: POST /chat/wait at concurrency 10; `stream`: bursts of new
-20-token streams), stops it, and prints the share of samples and the CPU-ms per request
-spent under each of a list of suspects (a frame matching the pattern anywhere in the
-stack: inclusive time).
+no idle; `--gil`: only the thread holding the GIL), puts the chosen load on it (`wait`:
+POST /chat/wait at concurrency 10; `stream`: bursts of new 20-token streams; `long`:
+1000-token streams one at a time, `--requests` counting tokens), stops it, and prints
+the share of samples and the CPU-ms per request (per token for `long`) spent under each
+of a list of suspects (inclusive: a frame of it on the stack; own: the sampled frame).
 """
 
 from __future__ import annotations
@@ -106,6 +106,9 @@ def summarise(raw: Path, cpu_seconds_total: float, requests: int) -> list[str]:
 async def _load(url: str, kind: str, requests: int) -> None:
     if kind == "wait":
         await load.wait_throughput(url, requests, 10, 20)
+    elif kind == "long":  # `requests` counts tokens here: streams of 1000 tokens
+        for _ in range(max(1, requests // 1000)):
+            await load.concurrent_streams(url, 1, 1000)
     else:
         for _ in range(requests // 50):
             await load.concurrent_streams(url, 50, 20)
@@ -114,7 +117,7 @@ async def _load(url: str, kind: str, requests: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--server", choices=["chatwait", "relay"], default="chatwait")
-    parser.add_argument("--load", choices=["wait", "stream"], default="wait")
+    parser.add_argument("--load", choices=["wait", "stream", "long"], default="wait")
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--out", type=Path, default=Path("reports/profile"))
     parser.add_argument(
