@@ -99,18 +99,19 @@ async def run_redis_phase(
             errors_chatwait=sum(r.errors for v in results.values() for r in v),
         )
     )
+    helpers = ledger.helper_cores_now()
+    cores_total = os.cpu_count() or 1
+    spare = cores_total - (cores["1"] + redis_cores["1"] + helpers)
     report.notes.append(
-        f"Workers (Redis stores, no pinning, {os.cpu_count()} cores shared with "
-        f"redis-server, the emulator and the load generator): 1 worker {rate['1']:.1f} "
-        f"req/s with the API using {cores['1']:.2f} cores and redis-server "
+        f"Workers (Redis stores, no pinning, {cores_total} cores): 1 worker "
+        f"{rate['1']:.1f} req/s with the API using {cores['1']:.2f} cores and redis-server "
         f"{redis_cores['1']:.2f}; 2 workers {rate['2']:.1f} req/s, API {cores['2']:.2f} "
-        f"cores, redis-server {redis_cores['2']:.2f} ({rate['2'] / rate['1']:.2f}×); "
-        f"emulator + load generator {ledger.helper_cores_now():.2f} cores. The ratio "
-        "column of that row is 2 workers / 1 worker. A second worker can only use CPU "
-        "the others leave, and here the emulator and the load generator (Python too) "
-        "need about as much CPU per request as the API; on 4 cores with 2 kept for the "
-        "workers, expect about 1.8× (each worker runs at one core's speed, minus Redis "
-        "round trips)."
+        f"cores, redis-server {redis_cores['2']:.2f} ({rate['2'] / rate['1']:.2f}×); the "
+        f"emulator and the load generator {helpers:.2f} cores. One worker can use at most "
+        "one core; a second adds only what the other processes leave: during the 1-worker "
+        f"runs {spare:.2f} cores were left to other work on the machine (load average "
+        f"{os.getloadavg()[0]:.2f}). On 4 dedicated cores with 2 for the workers, expect "
+        "about 1.8× (each worker runs at one core's speed; Redis round trips cost the rest)."
     )
     report.notes.append(
         "Redis rows: the ratio compares ChatWait's API CPU per token on Redis with the "
