@@ -19,7 +19,7 @@ UI_PORT ?= 8001
 help:
 	@echo "make run    - start the API and the chat UI (offline demo model unless a key is set)"
 	@echo "make test   - lint, format check, type check and every test"
-	@echo "make bench  - streaming and Redis memory benchmarks, reports under reports/"
+	@echo "make bench  - ChatWait vs the bare Agents SDK relay, Redis memory; reports/"
 	@echo "make screenshot - refresh docs/img/chat-ui.png from the browser test"
 
 bootstrap:
@@ -56,8 +56,10 @@ pytest: sync test-deps
 
 test: lint typecheck pytest
 
+# ChatWait vs the bare Agents SDK relay (a few minutes), then Redis memory per stream;
+# the plots are copied to docs/img for docs/performance.md.
 bench: sync test-deps
-	$(UV) run --frozen python -m benchmarks.stream_benchmark
+	$(UV) run --frozen python -m benchmarks.bench --docs-img docs/img
 	$(UV) run --frozen python -m benchmarks.redis_memory
 
 # Refresh the README's screenshot of the chat UI from the browser test.

@@ -6,7 +6,9 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.support.redis_server import RedisServer
 from tests.support.servers import (
     ServerProcess,
     api_environment,
@@ -140,3 +142,49 @@ async def test_keygen_prints_a_key_whose_file_line_admits_it(tmp_path: Path) -> 
     assert file_line.startswith("carol:sha256:")
     assert key not in file_line
     assert me.json() == {"principal": "carol", "auth": "api_key"}
+
+
+@pytest.mark.parametrize(
+    ("stores", "named"),
+    [
+        ({}, "STREAM_STORE_URL=memory://"),
+        ({"STREAM_STORE_URL": "redis://127.0.0.1:1/0"}, "SESSION_STORE_URL=sqlite://"),
+    ],
+    ids=["memory-streams", "sqlite-sessions"],
+)
+def test_several_workers_refuse_stores_one_process_owns(
+    tmp_path: Path, stores: dict[str, str], named: str
+) -> None:
+    completed = subprocess.run(
+        chatwait_api_command("--port", str(free_port()), "--workers", "2"),
+        env=api_environment(tmp_path, **stores),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    message = completed.stderr.strip()
+    assert message.count("\n") == 0, message
+    assert named in message
+    assert "Traceback" not in message
+
+
+async def test_several_workers_start_on_redis_stores(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    port = free_port()
+    env = api_environment(
+        tmp_path,
+        STREAM_STORE_URL=redis_server.url,
+        SESSION_STORE_URL=redis_server.url,
+        OFFLINE_TOKEN_DELAY_SECONDS="0",
+    )
+    with ServerProcess(
+        chatwait_api_command("--port", str(port), "--workers", "2"), env=env, port=port
+    ) as process:
+        async with httpx.AsyncClient(base_url=process.url, timeout=20) as http:
+            answer = await http.post("/chat/wait", json={"message": "hello"})
+
+    assert answer.status_code == 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
-import logging
 import os
 import shutil
 import sys
@@ -83,6 +82,23 @@ def shared_metrics_directory(workers: int) -> Iterator[None]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
+def unshared_store(settings: Settings) -> str | None:
+    """Why the configured stores cannot serve several worker processes, or None if they can.
+
+    memory:// streams live in one process, so a resume can reach a worker that never saw
+    its stream. A SQLite file is shared, but the per-conversation lease is held in one
+    process, so two workers could run two turns of one conversation and interleave its
+    history.
+    """
+    if settings.stream_store_url.startswith("memory://"):
+        return "STREAM_STORE_URL=memory:// keeps each stream inside one worker"
+    if settings.session_store_url.startswith("sqlite://"):
+        return (
+            "SESSION_STORE_URL=sqlite://… serialises a conversation's turns only inside one worker"
+        )
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["keygen"]:
@@ -92,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes (default 1; >1 needs Redis stores)"
+        "--workers", type=int, default=1, help="worker processes (default 1; more need Redis)"
     )
     args = parser.parse_args(argv)
     try:
@@ -118,12 +134,12 @@ def main(argv: list[str] | None = None) -> None:
             "anyone in as 'local'."
         )
     configure_logging(settings)
-    if args.workers > 1 and settings.stream_store_url.startswith("memory://"):
-        logging.getLogger("chatwait").warning(
-            "--workers %d with STREAM_STORE_URL=memory://: each worker keeps its own "
-            "streams, so a resume can miss its stream; set STREAM_STORE_URL and "
-            "SESSION_STORE_URL to redis://…",
-            args.workers,
+    unshared = unshared_store(settings) if args.workers > 1 else None
+    if unshared is not None:
+        # One sentence, no traceback: the operator fixes the environment and retries.
+        fail(
+            f"--workers {args.workers} needs stores every worker shares, but {unshared}; "
+            "set STREAM_STORE_URL and SESSION_STORE_URL to redis://… or run one worker."
         )
     with shared_metrics_directory(args.workers):
         uvicorn.run(

@@ -1,0 +1,240 @@
+"""Conversation history in SQLite over one long-lived connection on one dedicated thread.
+
+The Agents SDK's `SQLiteSession` is built per run: each one opens a connection, sets WAL
+and creates the schema (partly on the event loop, under a process-wide lock), then reads
+and writes through `asyncio.to_thread` on a new connection per worker thread, with an
+fsync per commit. `SQLiteSessionStore` does that work once:
+
+    SQLiteSessionStore(path)      open() at startup, aclose() at shutdown
+    ├── one sqlite3 connection    WAL, synchronous=NORMAL, schema created once
+    ├── one thread                every statement runs there, never on the event loop
+    └── session(conversation_id)  a cheap `SQLiteStoreSession` (Agents SDK `Session`)
+
+The tables and the JSON in them are the SDK's (`agent_sessions`, `agent_messages`), so
+files written by `SQLiteSession` read here and the other way round. synchronous=NORMAL
+in WAL mode keeps the database consistent after a crash; a power cut can lose the last
+commits, never corrupt the file. One thread serialises statements of all conversations;
+each is a short indexed query, and a turn of one conversation never waits for another
+conversation's turn, only for its statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from agents.items import TResponseInputItem
+from agents.memory import SessionABC, SessionSettings
+from agents.memory.session_settings import resolve_session_limit
+
+T = TypeVar("T")
+
+# The SDK's table names (SQLiteSession's defaults), written out in the SQL below.
+# Another process (a backup, the SDK's SQLiteSession) may hold the write lock briefly.
+BUSY_TIMEOUT_MS = 5000
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS agent_sessions (
+        session_id TEXT PRIMARY KEY,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    )""",
+    """CREATE TABLE IF NOT EXISTS agent_messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL,
+        message_data TEXT NOT NULL,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        FOREIGN KEY (session_id) REFERENCES agent_sessions (session_id) ON DELETE CASCADE
+    )""",
+    """CREATE INDEX IF NOT EXISTS idx_agent_messages_session_id
+        ON agent_messages (session_id, id)""",
+)
+
+
+def _decode(rows: list[tuple[str]]) -> list[TResponseInputItem]:
+    """The items of `rows`, skipping rows that are not valid JSON (as the SDK does)."""
+    items: list[TResponseInputItem] = []
+    for (data,) in rows:
+        try:
+            items.append(json.loads(data))
+        except (json.JSONDecodeError, TypeError):
+            continue
+    return items
+
+
+async def _finish_even_if_cancelled[T](future: asyncio.Future[T]) -> T:
+    """Await a write to its end even when the caller is cancelled meanwhile.
+
+    The statement runs on the store's thread regardless; a caller cancelled mid-write
+    must not go on believing the write did not happen. Re-raises the cancellation after.
+    """
+    cancelled: asyncio.CancelledError | None = None
+    while not future.done():
+        try:
+            await asyncio.wait({future})
+        except asyncio.CancelledError as error:
+            cancelled = cancelled or error
+    result = future.result()
+    if cancelled is not None:
+        raise cancelled
+    return result
+
+
+class SQLiteSessionStore:
+    """One SQLite file, one connection, one thread; hands out per-conversation sessions."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = db_path
+        self._connection: sqlite3.Connection | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    async def open(self) -> None:
+        """Open the connection and create the schema (once), on the store's thread."""
+        if self._executor is not None:
+            return
+        if str(self.db_path) != ":memory:":
+            Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatwait-sqlite")
+        loop = asyncio.get_running_loop()
+        self._connection = await loop.run_in_executor(self._executor, self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        # check_same_thread stays on: only the store's thread ever touches it.
+        connection = sqlite3.connect(str(self.db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            with connection:
+                for statement in _SCHEMA:
+                    connection.execute(statement)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def session(
+        self, conversation_id: str, session_settings: SessionSettings | None = None
+    ) -> SQLiteStoreSession:
+        """The history of one conversation: no I/O, nothing to close."""
+        return SQLiteStoreSession(self, conversation_id, session_settings)
+
+    def submit(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Run `work(connection)` on the store's thread."""
+        if self._executor is None or self._connection is None:
+            # A sqlite3 error, so the conversation store reports it as store_unavailable.
+            raise sqlite3.ProgrammingError("the SQLite session store is not open")
+        connection = self._connection
+        return asyncio.get_running_loop().run_in_executor(self._executor, work, connection)
+
+    async def aclose(self) -> None:
+        """Close the connection (after queued statements) and stop the thread."""
+        executor, connection = self._executor, self._connection
+        if executor is None or connection is None:
+            return
+        self._executor = self._connection = None
+        await asyncio.get_running_loop().run_in_executor(executor, connection.close)
+        executor.shutdown(wait=False)
+
+
+class SQLiteStoreSession(SessionABC):
+    """An Agents SDK `Session` for one conversation of a `SQLiteSessionStore`."""
+
+    def __init__(
+        self,
+        store: SQLiteSessionStore,
+        session_id: str,
+        session_settings: SessionSettings | None = None,
+    ) -> None:
+        self._store = store
+        self.session_id = session_id
+        self.session_settings = session_settings or SessionSettings()
+
+    async def get_items(self, limit: int | None = None) -> list[TResponseInputItem]:
+        """The history in order; with `limit`, its latest `limit` valid items."""
+        session_limit = resolve_session_limit(limit, self.session_settings)
+        return await self._store.submit(lambda c: self._read(c, session_limit))
+
+    def _read(self, connection: sqlite3.Connection, limit: int | None) -> list[TResponseInputItem]:
+        if limit is None or limit < 0:  # SQLite's LIMIT -1 is "no limit", as in the SDK
+            rows = connection.execute(
+                "SELECT message_data FROM agent_messages WHERE session_id = ? ORDER BY id",
+                (self.session_id,),
+            ).fetchall()
+            return _decode(rows)
+        if limit == 0:
+            return []
+        # Widen the window while invalid rows sit among the newest, so `limit` counts
+        # valid items (the SDK's rule).
+        window = limit
+        while True:
+            rows = connection.execute(
+                "SELECT message_data FROM agent_messages WHERE session_id = ? "
+                "ORDER BY id DESC LIMIT ?",
+                (self.session_id, window),
+            ).fetchall()
+            items = _decode(rows[::-1])
+            if len(items) >= limit or len(rows) < window:
+                return items[-limit:]
+            window *= 2
+
+    async def add_items(self, items: list[TResponseInputItem]) -> None:
+        if not items:
+            return
+        rows = [(self.session_id, json.dumps(item)) for item in items]
+
+        def insert(connection: sqlite3.Connection) -> None:
+            with connection:  # one transaction: all items or none
+                connection.execute(
+                    "INSERT OR IGNORE INTO agent_sessions (session_id) VALUES (?)",
+                    (self.session_id,),
+                )
+                connection.executemany(
+                    "INSERT INTO agent_messages (session_id, message_data) VALUES (?, ?)",
+                    rows,
+                )
+                connection.execute(
+                    "UPDATE agent_sessions SET updated_at = CURRENT_TIMESTAMP WHERE session_id = ?",
+                    (self.session_id,),
+                )
+
+        await _finish_even_if_cancelled(self._store.submit(insert))
+
+    async def pop_item(self) -> TResponseInputItem | None:
+        """Remove and return the newest valid item (invalid rows on top are dropped)."""
+
+        def pop(connection: sqlite3.Connection) -> TResponseInputItem | None:
+            with connection:
+                while True:
+                    rows = connection.execute(
+                        "DELETE FROM agent_messages WHERE id = (SELECT id FROM "
+                        "agent_messages WHERE session_id = ? ORDER BY id DESC LIMIT 1) "
+                        "RETURNING message_data",
+                        (self.session_id,),
+                    ).fetchall()
+                    if not rows:
+                        return None
+                    items = _decode(rows)
+                    if items:
+                        return items[0]
+
+        return await _finish_even_if_cancelled(self._store.submit(pop))
+
+    async def clear_session(self) -> None:
+        def clear(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute(
+                    "DELETE FROM agent_messages WHERE session_id = ?", (self.session_id,)
+                )
+                connection.execute(
+                    "DELETE FROM agent_sessions WHERE session_id = ?", (self.session_id,)
+                )
+
+        await _finish_even_if_cancelled(self._store.submit(clear))
+
+
+__all__ = ["SQLiteSessionStore", "SQLiteStoreSession"]
