@@ -23,6 +23,7 @@ from chatwait.middleware.cors import cors_middleware
 from chatwait.middleware.request_context import RequestContextMiddleware
 from chatwait.routers import account, chat, conversations
 from chatwait.schemas.openapi import sse_payload_schemas
+from chatwait.services.admission import Admission
 from chatwait.services.chat_agent import ChatAgentService
 from chatwait.services.conversations import create_conversation_store
 from chatwait.services.limits import create_limits
@@ -61,7 +62,8 @@ async def build_services(settings: Settings) -> Services:
         producer_lease_seconds=settings.stream_producer_lease_seconds,
     )
     limits = create_limits(settings)
-    chat_service = ChatAgentService(settings, model, conversation_store, limits)
+    admission = Admission(settings.max_active_runs, settings.max_open_streams)
+    chat_service = ChatAgentService(settings, model, conversation_store, limits, admission)
     return Services(
         settings=settings,
         model=model,
@@ -71,6 +73,7 @@ async def build_services(settings: Settings) -> Services:
         chat=chat_service,
         streaming=StreamingService(settings, chat_service, supervisor),
         limits=limits,
+        admission=admission,
     )
 
 

@@ -79,9 +79,27 @@ class Settings(BaseSettings):
     # `producer_lost` when it lapses (its process died).
     stream_producer_lease_seconds: float = Field(default=15.0, gt=0)
     stream_store_url: str = "memory://"
+    # Conversations in Redis (history and their list entry) expire this many days after
+    # their last turn; unset: kept until deleted. SQLite keeps them until deleted.
+    conversation_ttl_days: float | None = Field(default=None, gt=0)
     session_store_url: str = "sqlite:///data/chatwait.db"
     sse_ping_seconds: float = Field(default=15.0, gt=0)
     sse_retry_ms: int = Field(default=2000, ge=0)
+
+    # --- per process: admission, slow clients, shutdown -----------------------------
+    # Off (unset) by default. Over either, a new request gets 503 `server_busy` with
+    # Retry-After, before the per-principal limits and before any model call. Active runs
+    # are wait runs plus streams this process produces; open streams are its SSE
+    # responses (every viewer, resumes included).
+    max_active_runs: int | None = Field(default=None, gt=0)
+    max_open_streams: int | None = Field(default=None, gt=0)
+    # A viewer whose connection accepts no bytes for this long (it stopped reading, its
+    # buffers are full) is dropped; its client resumes with Last-Event-ID. Below
+    # STREAM_ABANDON_SECONDS, so a stuck viewer is dropped before its run is abandoned.
+    sse_send_timeout_seconds: float = Field(default=30.0, gt=0)
+    # On SIGTERM: refuse new runs, let running ones finish for up to this long, then end
+    # the remaining streams with `server_shutting_down` (their tokens stay stored).
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
     # --- clients: identity and per-principal limits ---------------------------------
     # `name:key,name:key`; with no keys every request is the principal `local`.
@@ -121,6 +139,9 @@ class Settings(BaseSettings):
         "rate_limit_per_minute",
         "max_concurrent_runs",
         "daily_token_budget",
+        "max_active_runs",
+        "max_open_streams",
+        "conversation_ttl_days",
         mode="before",
     )
     @classmethod

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from chatwait.config import Settings
+from chatwait.services.admission import Admission
 from chatwait.services.chat_agent import ChatAgentService
 from chatwait.services.conversations import ConversationStore
 from chatwait.services.limits import PrincipalLimits
@@ -33,6 +34,7 @@ class Services:
     chat: ChatAgentService
     streaming: StreamingService
     limits: PrincipalLimits
+    admission: Admission
 
 
 async def get_services(request: Request) -> Services:

@@ -26,6 +26,8 @@ an error that knows when a retry can succeed carries `retry_after` (seconds), se
     │   └── QuotaExceeded                quota_exceeded
     ├── StreamCancelled (499 in streams) cancelled
     ├── ClientDisconnected (499)         client_closed_request
+    ├── ServerBusy (503)                 server_busy           per-process admission
+    ├── ServerShuttingDown (503)         server_shutting_down
     ├── StoreUnavailable (503)           store_unavailable
     ├── ProducerLost (503 in streams)    producer_lost
     ├── InternalError (500)              internal_error
@@ -201,6 +203,35 @@ class ClientDisconnected(ChatWaitError):
     status_code = 499
     code = "client_closed_request"
     default_message = "The client closed the connection before the answer was ready."
+
+
+class ServerBusy(ChatWaitError):
+    """This process is at MAX_ACTIVE_RUNS or MAX_OPEN_STREAMS (per process, for everyone);
+    checked before the per-principal limits and before any model call."""
+
+    status_code = 503
+    code = "server_busy"
+    default_message = "The server is too busy to take this request now; try again shortly."
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int) -> None:
+        super().__init__(message, retry_after=str(max(1, retry_after_seconds)))
+
+
+class ServerShuttingDown(ChatWaitError):
+    """The process is stopping (SIGTERM): it takes no new run, and a stream it could not
+    finish within SHUTDOWN_GRACE_SECONDS ends with this code (its tokens stay stored).
+    Another instance, or this one after its restart, answers a new request."""
+
+    status_code = 503
+    code = "server_shutting_down"
+    default_message = "The server is restarting; ask again in a moment."
+    retryable = True
+
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 1) -> None:
+        super().__init__(message, retry_after=str(max(1, retry_after_seconds)))
+        # The retry must reach another process: a new connection does.
+        self.headers["Connection"] = "close"
 
 
 class StoreUnavailable(ChatWaitError):

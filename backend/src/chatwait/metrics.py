@@ -86,6 +86,10 @@ STREAM_ERROR_EVENTS = Counter(
     "`event: error` sent to stream viewers, by code.",
     ["code"],
 )
+SLOW_VIEWERS_DROPPED = Counter(
+    "chatwait_slow_viewers_dropped",
+    "SSE viewers dropped because their connection accepted nothing for SSE_SEND_TIMEOUT_SECONDS.",
+)
 STORE_ERRORS = Counter(
     "chatwait_store_errors", "Failed calls to a stream or conversation store (Redis, SQLite)."
 )

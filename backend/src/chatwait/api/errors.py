@@ -182,7 +182,9 @@ def error_responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
         "model provider (`upstream_rate_limited`); see Retry-After.",
         502: "Model provider failed (`upstream_error`), rejected the key "
         "(`upstream_auth_failed`) or refused the request (`upstream_rejected`).",
-        503: "A store is unreachable (`store_unavailable`).",
+        503: "A store is unreachable (`store_unavailable`), this server is at its limit of "
+        "runs or streams (`server_busy`) or is shutting down (`server_shutting_down`); "
+        "see Retry-After.",
         504: "Model provider timed out (`upstream_timeout`).",
     }
     return {

@@ -12,6 +12,7 @@ from chatwait.api.auth import PrincipalDep
 from chatwait.api.disconnect import unless_client_disconnects
 from chatwait.api.errors import error_responses
 from chatwait.api.origin import refuse_foreign_origin
+from chatwait.api.sse_response import ViewerResponse
 from chatwait.api.stream_request import stream_open_request
 from chatwait.api.validation import ensure_message_length, require_json_body, stream_query
 from chatwait.deps import ChatServiceDep, SettingsDep, StreamingServiceDep
@@ -46,7 +47,7 @@ LastEventIdHeader = Annotated[
     response_model=WaitResponse,
     summary="Answer a message and return the whole reply",
     dependencies=[Depends(refuse_foreign_origin), Depends(require_json_body)],
-    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 504),
+    responses=error_responses(400, 401, 403, 409, 413, 415, 422, 429, 502, 503, 504),
 )
 async def chat_wait(
     request: Request,
@@ -82,9 +83,12 @@ async def _stream(
     request = stream_open_request(
         principal, fields, last_event_id_header, location, settings.max_message_chars
     )
-    opened = await streaming.open(request)
-    return EventSourceResponse(
+    opened, slot = await streaming.open(request)
+    return ViewerResponse(
         streaming.events(opened),
+        slot=slot,
+        stream_id=opened.meta.stream_id,
+        send_timeout=settings.sse_send_timeout_seconds,
         ping=settings.sse_ping_seconds,
         sep=SSE_LINE_SEPARATOR,
         headers={
@@ -102,7 +106,7 @@ _STREAM_DOC = (
 )
 _STREAM_RESPONSES = {
     **sse_response_doc(),
-    **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429),
+    **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
 }
 
 

@@ -20,6 +20,7 @@ from chatwait import log_context, metrics
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, InternalError, UpstreamTimeout
 from chatwait.models.chat import ChatReply, TokenUsage
+from chatwait.services.admission import Admission, Slot
 from chatwait.services.conversation_index import IndexedSession
 from chatwait.services.conversations import ConversationLease, ConversationStore
 from chatwait.services.history import HistoryTrimmer
@@ -147,10 +148,11 @@ class Reservation:
     """A run's admission ticket and conversation lease, held until the run ends."""
 
     def __init__(
-        self, service: ChatAgentService, ticket: RunTicket, lease: ConversationLease
+        self, service: ChatAgentService, slot: Slot, ticket: RunTicket, lease: ConversationLease
     ) -> None:
         self._service = service
         self.conversations = service.conversations
+        self._slot = slot
         self._ticket = ticket
         self._lease = lease
 
@@ -165,6 +167,7 @@ class Reservation:
         return AgentStreamedRun(result, self, session, deadline)
 
     async def finish(self, usage: TokenUsage | None, estimated_output_tokens: int) -> None:
+        self._slot.release()
         await self._lease.release()
         await self._ticket.finish(usage, estimated_output_tokens)
 
@@ -181,8 +184,10 @@ class ChatAgentService:
         model: LanguageModel,
         conversations: ConversationStore,
         limits: PrincipalLimits,
+        admission: Admission,
     ) -> None:
         self._model = model
+        self.admission = admission
         self.conversations = conversations
         self._limits = limits
         self.max_run_seconds = settings.max_run_seconds
@@ -206,15 +211,21 @@ class ChatAgentService:
     async def reserve(
         self, principal: str, conversation_id: str, stream_id: str | None = None
     ) -> Reservation:
-        """Admit a run of `principal` (429s) and take the conversation (409), in that
-        order, so a refused run holds nothing."""
-        ticket = await self._limits.admit(principal)
+        """Admit a run on this process (503s), for `principal` (429s), and take the
+        conversation (409), in that order, so a refused run holds nothing."""
+        slot = self.admission.admit_run()
+        try:
+            ticket = await self._limits.admit(principal)
+        except BaseException:
+            slot.release()
+            raise
         try:
             lease = await self.conversations.acquire(principal, conversation_id, stream_id)
         except BaseException:
+            slot.release()
             await ticket.finish(None)
             raise
-        return Reservation(self, ticket, lease)
+        return Reservation(self, slot, ticket, lease)
 
     async def reply(self, principal: str, message: str, conversation_id: str) -> ChatReply:
         log_context.bind(conversation_id=conversation_id)
@@ -224,8 +235,11 @@ class ChatAgentService:
         usage: TokenUsage | None = None
         text = ""
         try:
-            result = await RunDeadline(self.max_run_seconds).run(
-                Runner.run(self.agent, message, session=session, run_config=self.run_config)
+            # Shutdown: a run still going when the grace period ends answers 503.
+            result = await self.admission.unless_shutdown(
+                RunDeadline(self.max_run_seconds).run(
+                    Runner.run(self.agent, message, session=session, run_config=self.run_config)
+                )
             )
             text = str(result.final_output)
             usage = _token_usage(result.context_wrapper.usage)

@@ -19,6 +19,7 @@ from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, UpstreamError
 from chatwait.models.stream import StreamMeta, StreamOutcome
 from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
+from chatwait.services.admission import Slot
 from chatwait.services.chat_agent import ChatAgentService
 from chatwait.streams.lifecycle import (
     OpenedStream,
@@ -39,9 +40,16 @@ class StreamingService:
         self._chat = chat
         self._supervisor = supervisor
 
-    async def open(self, request: StreamOpenRequest) -> OpenedStream:
-        """Find the caller's stream or start a run (streams/lifecycle.py decides)."""
-        return await self._supervisor.open(request, self._chat)
+    async def open(self, request: StreamOpenRequest) -> tuple[OpenedStream, Slot]:
+        """Take an open-stream slot of this process (503 server_busy), then find the
+        caller's stream or start a run (streams/lifecycle.py decides). The caller hands
+        the slot to the response, which releases it when it ends."""
+        slot = self._chat.admission.admit_stream()
+        try:
+            return await self._supervisor.open(request, self._chat), slot
+        except BaseException:
+            slot.release()
+            raise
 
     async def cancel(self, principal: str, stream_id: str) -> None:
         await self._supervisor.cancel(principal, stream_id)
