@@ -189,15 +189,33 @@ class ServerProcess(_Server):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signum)
 
-    def stop(self) -> None:
-        """SIGTERM (graceful), then SIGKILL after 5 s."""
+    def terminate(self) -> None:
+        """SIGTERM to the server's own process only, as `kill <pid>` does: a uvicorn
+        --workers supervisor then stops its workers itself (signalling the whole group
+        would make it respawn workers that exit before it handled its own signal)."""
+        if self._process is not None and self._process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._process.pid, signal.SIGTERM)
+
+    def wait(self, timeout: float) -> int:
+        """The exit status, once the process has exited (TimeoutExpired after `timeout`)."""
+        assert self._process is not None
+        return self._process.wait(timeout=timeout)
+
+    def stop(self, timeout: float = 10) -> None:
+        """SIGTERM (graceful: running streams get their grace period), then the whole
+        group, then SIGKILL after `timeout`."""
         if self._process is None:
             return
-        self._signal_group(signal.SIGTERM)
+        self.terminate()
         try:
-            self._process.wait(timeout=5)
+            self._process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
+            self._signal_group(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.kill()
 
     def kill(self) -> None:
         """SIGKILL the whole process group: a crash, not a shutdown."""

@@ -104,6 +104,7 @@ def test_chatwait_errors_pass_through_and_others_are_re_raised() -> None:
         (errors.ClientDisconnected, 499, "client_closed_request", False),
         (errors.StoreUnavailable, 503, "store_unavailable", True),
         (errors.ProducerLost, 503, "producer_lost", True),
+        (errors.ServerShuttingDown, 503, "server_shutting_down", True),
         (errors.UpstreamError, 502, "upstream_error", True),
         (errors.UpstreamAuthFailed, 502, "upstream_auth_failed", False),
         (errors.UpstreamRejected, 502, "upstream_rejected", False),

@@ -168,7 +168,7 @@ async def test_a_following_viewer_keeps_the_run_alive() -> None:
     assert outcome.kind == "done"
 
 
-async def test_shutdown_records_producer_lost() -> None:
+async def test_shutdown_records_server_shutting_down_after_the_tokens() -> None:
     sup = supervisor()
     await sup.store.create(meta("s-shut-01"))
     sup.start(meta("s-shut-01"), ScriptedRun(["x"] * 1000, delay=0.01))
@@ -178,7 +178,9 @@ async def test_shutdown_records_producer_lost() -> None:
     read = await sup.store.read(key("s-shut-01"), 0, wait_seconds=0)
 
     assert read.outcome is not None
-    assert (read.outcome.error_code, read.outcome.retryable) == ("producer_lost", True)
+    assert (read.outcome.error_code, read.outcome.retryable) == ("server_shutting_down", True)
+    assert read.tokens
+    assert read.outcome.token_count == len(read.tokens)
 
 
 async def test_viewer_reports_producer_lost_when_the_lease_lapses() -> None:

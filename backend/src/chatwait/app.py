@@ -29,6 +29,7 @@ from chatwait.services.conversations import create_conversation_store
 from chatwait.services.limits import create_limits
 from chatwait.services.llm_service import build_model
 from chatwait.services.streaming_service import StreamingService
+from chatwait.shutdown import GracefulShutdown
 from chatwait.streams.lifecycle import StreamSupervisor
 from chatwait.streams.store import create_stream_store
 
@@ -103,9 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await build_services(settings)
         app.state.services = services
+        # SIGTERM drains first (chatwait/shutdown.py); uvicorn's own shutdown follows.
+        graceful = GracefulShutdown(services, settings.shutdown_grace_seconds)
+        graceful.install()
         try:
             yield
         finally:
+            graceful.uninstall()
             await close_services(services)
 
     app = FastAPI(

@@ -21,6 +21,15 @@ from chatwait.auth import ApiKeyConfigError, generate_key, load_api_keys
 from chatwait.config import Settings
 from chatwait.middleware.logging import configure_logging
 
+# An idle keep-alive connection is closed after this long. uvicorn has no timeout for
+# reading a request's headers (slowloris): the fronting proxy bounds that, see
+# docs/deployment.md. The proxy's own upstream keep-alive must be shorter than this, or
+# it may reuse a connection uvicorn is closing.
+TIMEOUT_KEEP_ALIVE_SECONDS = 10
+# uvicorn's wait for open connections once our drain (chatwait/shutdown.py, up to
+# SHUTDOWN_GRACE_SECONDS) has ended every stream: a backstop, normally unused.
+TIMEOUT_GRACEFUL_SHUTDOWN_SECONDS = 5
+
 
 def app_factory() -> FastAPI:
     """What each uvicorn worker process calls: logging first, then the app."""
@@ -152,6 +161,8 @@ def main(argv: list[str] | None = None) -> None:
             # (which may carry a user's message); uvicorn's own would repeat it with it.
             access_log=False,
             log_config=None,
+            timeout_keep_alive=TIMEOUT_KEEP_ALIVE_SECONDS,
+            timeout_graceful_shutdown=TIMEOUT_GRACEFUL_SHUTDOWN_SECONDS,
         )
 
 

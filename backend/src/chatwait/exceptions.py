@@ -228,7 +228,7 @@ class ServerShuttingDown(ChatWaitError):
     default_message = "The server is restarting; ask again in a moment."
     retryable = True
 
-    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 1) -> None:
+    def __init__(self, message: str | None = None, *, retry_after_seconds: int = 2) -> None:
         super().__init__(message, retry_after=str(max(1, retry_after_seconds)))
         # The retry must reach another process: a new connection does.
         self.headers["Connection"] = "close"

@@ -38,6 +38,9 @@ async def ready(services: ServicesDep) -> JSONResponse:
             checks[name] = "ok"
         except ChatWaitError as error:
             checks[name] = error.message
+    if services.admission.draining:
+        # A load balancer polling on a kept-alive connection takes this instance out.
+        checks["server"] = "shutting down"
     ok = all(value == "ok" for value in checks.values())
     body = ReadinessResponse(status="ready" if ok else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -17,7 +17,9 @@
 * The watcher also renews the producer's lease in the store. A viewer that waits for
   tokens and sees the lease older than STREAM_PRODUCER_LEASE_SECONDS (the process
   died) records and reports `producer_lost` (retryable) instead of hanging.
-* On shutdown every producer is cancelled and records `producer_lost` (retryable).
+* On shutdown (chatwait/shutdown.py: after SHUTDOWN_GRACE_SECONDS, or at the lifespan's
+  end) every producer still running is cancelled and records `server_shutting_down`
+  (retryable); `producer_lost` is left for a process that died without a word.
 * Streams are keyed by (owner, stream_id) (`StreamMeta.key`): a principal can only ever
   find, follow or cancel its own streams, and another principal's id is simply unknown.
 
@@ -40,6 +42,7 @@ from chatwait.exceptions import (
     ChatWaitError,
     InternalError,
     ProducerLost,
+    ServerShuttingDown,
     StreamCancelled,
     StreamIdInUse,
     StreamNotFound,
@@ -55,8 +58,9 @@ logger = logging.getLogger(__name__)
 # any sensible STREAM_ABANDON_SECONDS, and the longest a viewer lingers after the store
 # forgot its stream.
 VIEWER_HEARTBEAT_SECONDS = 5.0
-# How long shutdown waits for producers to record their outcome before giving up.
-SHUTDOWN_GRACE_SECONDS = 5.0
+# How long stopping waits for cancelled producers to record their outcome. Running runs
+# get their grace period before this (SHUTDOWN_GRACE_SECONDS, chatwait/shutdown.py).
+STOP_PRODUCERS_SECONDS = 5.0
 
 
 class StreamedRun(Protocol):
@@ -266,13 +270,18 @@ class StreamSupervisor:
         heartbeat = await self._store.last_producer_heartbeat(stream_id)
         return heartbeat is not None and time.time() - heartbeat > self._lease_seconds
 
-    async def aclose(self) -> None:
-        """Stop every producer of this process, letting each record `producer_lost`."""
-        tasks = list(self._producers.values())
-        for task in tasks:
+    async def stop_all(self, reason: ChatWaitError) -> None:
+        """Stop every producer of this process now; each records `reason` as its outcome."""
+        tasks = list(self._producers.items())
+        for key, task in tasks:
+            self._stop_reasons[key] = reason
             task.cancel()
         if tasks:
-            await asyncio.wait(tasks, timeout=SHUTDOWN_GRACE_SECONDS)
+            await asyncio.wait([task for _, task in tasks], timeout=STOP_PRODUCERS_SECONDS)
+
+    async def aclose(self) -> None:
+        """Stop every producer still running (`server_shutting_down`)."""
+        await self.stop_all(ServerShuttingDown())
 
     # --- producer side -------------------------------------------------------------
     async def _produce(self, meta: StreamMeta, run: StreamedRun) -> None:
@@ -296,7 +305,7 @@ class StreamSupervisor:
         except asyncio.CancelledError:
             run.cancel()
             reason = self._stop_reasons.pop(stream_id, None)
-            if reason is None:  # cancelled by shutdown, not by a watcher
+            if reason is None:  # cancelled by something else than stop_all or the watcher
                 reason = ProducerLost("The server stopped while answering; ask again.")
             else:
                 this_task.uncancel()
