@@ -56,7 +56,9 @@ async def build_services(settings: Settings) -> Services:
     model = build_model(settings)
     conversation_store = create_conversation_store(settings)
     await conversation_store.open()
-    stream_store = create_stream_store(settings.stream_store_url, settings.stream_ttl_seconds)
+    stream_store = create_stream_store(
+        settings.stream_store_url, settings.stream_ttl_seconds, settings.max_run_seconds
+    )
     supervisor = StreamSupervisor(
         stream_store,
         abandon_seconds=settings.stream_abandon_seconds,

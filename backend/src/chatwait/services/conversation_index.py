@@ -205,10 +205,16 @@ class SQLiteConversationIndex(ConversationIndex):
 
 class RedisConversationIndex(ConversationIndex):
     """`chatwait:conversation-info:{owner}/{id}` hashes, `chatwait:conversations:{owner}`
-    sorted sets scored by updated_at."""
+    sorted sets scored by updated_at.
 
-    def __init__(self, redis: Redis) -> None:
+    With a TTL (CONVERSATION_TTL_DAYS) each turn renews the hash's expiry, as the SDK
+    session renews its history's; a sorted-set member cannot expire on its own, so
+    listing first removes the members last updated longer ago than the TTL.
+    """
+
+    def __init__(self, redis: Redis, ttl_seconds: int | None = None) -> None:
         self._redis = redis
+        self._ttl_seconds = ttl_seconds
 
     @staticmethod
     def _info_key(owner: str, conversation_id: str) -> str:
@@ -229,6 +235,10 @@ class RedisConversationIndex(ConversationIndex):
             pipe.hset(key, "updated_at", repr(now))
             pipe.hincrby(key, "message_count", added_messages)
             pipe.zadd(self._list_key(owner), {conversation_id: now})
+            if self._ttl_seconds is not None:
+                pipe.expire(key, self._ttl_seconds)
+                # The list outlives none of its members: renewed with the newest one.
+                pipe.expire(self._list_key(owner), self._ttl_seconds)
             await guarded(pipe.execute())
 
     async def get(self, owner: str, conversation_id: str) -> ConversationInfo | None:
@@ -249,6 +259,12 @@ class RedisConversationIndex(ConversationIndex):
 
     async def page(self, owner: str, limit: int, cursor: str | None) -> ConversationPage:
         max_score, before_id = decode_cursor(cursor) if cursor else (float("inf"), "")
+        if self._ttl_seconds is not None:
+            # Expired conversations leave the list as their data has left Redis.
+            expired_before = time.time() - self._ttl_seconds
+            await guarded(
+                self._redis.zremrangebyscore(self._list_key(owner), "-inf", f"({expired_before!r}")
+            )
         # Members of equal score come in reverse lexical order, as the SQL ORDER BY.
         ids: list[str] = []
         offset = 0

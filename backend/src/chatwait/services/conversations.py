@@ -267,16 +267,21 @@ class _RedisLease(ConversationLease):
 class RedisConversationStore(ConversationStore):
     """Sessions and leases in Redis, shared by every worker (SESSION_STORE_URL=redis://…)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, ttl_seconds: int | None = None) -> None:
         self.redis = redis_client(url)
-        self.index = RedisConversationIndex(self.redis)
+        # CONVERSATION_TTL_DAYS: the SDK session renews its keys' expiry on every turn,
+        # and the index its entry, so a conversation and its list entry expire together.
+        self._ttl_seconds = ttl_seconds
+        self.index = RedisConversationIndex(self.redis, ttl_seconds)
 
     @staticmethod
     def lease_key(owner: str, conversation_id: str) -> str:
         return f"chatwait:conversation:{scoped_id(owner, conversation_id)}:lease"
 
     def _session(self, key: str) -> Session:
-        return RedisSession(key, redis_client=self.redis, key_prefix="chatwait:conversation")
+        return RedisSession(
+            key, redis_client=self.redis, key_prefix="chatwait:conversation", ttl=self._ttl_seconds
+        )
 
     async def acquire(
         self, owner: str, conversation_id: str, stream_id: str | None = None
@@ -312,5 +317,8 @@ class RedisConversationStore(ConversationStore):
 def create_conversation_store(settings: Settings) -> ConversationStore:
     """The store for SESSION_STORE_URL."""
     if is_redis_url(settings.session_store_url):
-        return RedisConversationStore(settings.session_store_url)
+        days = settings.conversation_ttl_days
+        return RedisConversationStore(
+            settings.session_store_url, round(days * 86_400) if days else None
+        )
     return SQLiteConversationStore(settings.sqlite_session_path)

@@ -15,8 +15,9 @@ index with one XRANGE, and viewers wait for the next entry with XREAD BLOCK — 
 polling. Heartbeats are wall-clock times written by the process that sends them:
 workers on several machines need synchronised clocks (NTP), as leases always do.
 
-Keys of an unfinished stream expire after STREAM_TTL_SECONDS + MAX_RUN_SECONDS, so a
-producer lost with its machine leaks nothing; `finish` shortens that to the TTL.
+Keys of an unfinished stream expire after STREAM_TTL_SECONDS + MAX_RUN_SECONDS (the
+setting when it is set, else an hour), so a producer lost with its machine leaks nothing
+while a live run never loses its keys; `finish` shortens that to the TTL.
 Every Redis failure is raised as StoreUnavailable (see chatwait.redis_client).
 """
 
@@ -34,19 +35,20 @@ from chatwait.models.stream import StreamMeta, StreamOutcome, StreamRead
 from chatwait.redis_client import BLOCKING_TIMEOUT_SECONDS, guarded, redis_client
 from chatwait.streams.store import StreamStore
 
-# The longest a run may take before its keys expire unfinished.
+# How long an unfinished stream's keys live past the TTL when MAX_RUN_SECONDS is off.
 MAX_RUN_SECONDS = 3600
 
 
 class RedisStreamStore(StreamStore):
     """StreamStore on Redis (STREAM_STORE_URL=redis://host:port/db)."""
 
-    def __init__(self, url: str, ttl_seconds: float) -> None:
+    def __init__(self, url: str, ttl_seconds: float, max_run_seconds: float | None = None) -> None:
         self._redis = redis_client(url)
         self._blocking = redis_client(url, socket_timeout=BLOCKING_TIMEOUT_SECONDS)
         # Milliseconds: Redis honours sub-second TTLs with PX / PEXPIRE.
         self._ttl = max(1, round(ttl_seconds * 1000))
-        self._unfinished_ttl = self._ttl + MAX_RUN_SECONDS * 1000
+        longest_run = max_run_seconds if max_run_seconds else MAX_RUN_SECONDS
+        self._unfinished_ttl = self._ttl + round(longest_run * 1000)
 
     @staticmethod
     def _key(stream_id: str, part: str) -> str:

@@ -85,8 +85,11 @@ class StreamStore(abc.ABC):
         """Release connections."""
 
 
-def create_stream_store(url: str, ttl_seconds: float) -> StreamStore:
-    """The store for STREAM_STORE_URL."""
+def create_stream_store(
+    url: str, ttl_seconds: float, max_run_seconds: float | None = None
+) -> StreamStore:
+    """The store for STREAM_STORE_URL; `max_run_seconds` (MAX_RUN_SECONDS) bounds how long
+    an unfinished stream's keys must live."""
     if url.startswith("memory://"):
         from chatwait.streams.memory import MemoryStreamStore
 
@@ -94,5 +97,5 @@ def create_stream_store(url: str, ttl_seconds: float) -> StreamStore:
     if url.startswith(("redis://", "rediss://")):
         from chatwait.streams.redis import RedisStreamStore
 
-        return RedisStreamStore(url, ttl_seconds=ttl_seconds)
+        return RedisStreamStore(url, ttl_seconds=ttl_seconds, max_run_seconds=max_run_seconds)
     raise ValueError(f"unsupported STREAM_STORE_URL scheme: {url.split('://', 1)[0]}")
