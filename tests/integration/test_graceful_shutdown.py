@@ -105,6 +105,8 @@ async def test_sigterm_lets_runs_finish_then_ends_the_rest_with_server_shutting_
         api.terminate()
         signalled = time.monotonic()
         await asyncio.sleep(0.5)
+        # A load balancer polling on a kept-alive connection sees the instance leave.
+        readiness = await kept_alive.get("/health/ready")
         refused = await kept_alive.post("/chat/wait", json={"message": "too late"})
         with pytest.raises(httpx.ConnectError):
             async with httpx.AsyncClient(timeout=5) as fresh:
@@ -114,6 +116,8 @@ async def test_sigterm_lets_runs_finish_then_ends_the_rest_with_server_shutting_
         await asyncio.to_thread(api.wait, GRACE_SECONDS + EXIT_SLACK_SECONDS)
         exited_after = time.monotonic() - signalled
 
+    assert readiness.status_code == 503, readiness.text
+    assert readiness.json()["checks"]["server"] == "shutting down"
     assert refused.status_code == 503, refused.text
     assert refused.json()["error"]["code"] == "server_shutting_down"
     assert int(refused.headers["Retry-After"]) >= 1
