@@ -21,6 +21,7 @@ import pytest
 from tests.support.servers import ServerProcess, api_environment, chatwait_api_command, free_port
 from tests.support.sse import SSEEvent, collect_sse, iter_sse, token_texts
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
+from tests.support.waiting import eventually
 
 GRACE_SECONDS = 3.0
 # The drain's own steps after the grace (stopping producers, farewell events, uvicorn's
@@ -101,6 +102,10 @@ async def test_sigterm_lets_runs_finish_then_ends_the_rest_with_server_shutting_
             for i in range(STREAMS)
         ]
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started)), 20)
+        # A wait request whose answer would come long after the grace period.
+        upstream.enqueue(Scenario(text="never seen", first_byte_delay=60))
+        waiting = asyncio.create_task(http.post(f"{api.url}/chat/wait", json={"message": "w"}))
+        await eventually(lambda: len(upstream.requests) > STREAMS, what="the wait run's call")
 
         api.terminate()
         signalled = time.monotonic()
@@ -113,6 +118,7 @@ async def test_sigterm_lets_runs_finish_then_ends_the_rest_with_server_shutting_
                 await fresh.get(f"{api.url}/health")
 
         results = await asyncio.wait_for(asyncio.gather(*streams), GRACE_SECONDS + 15)
+        stopped_wait = await asyncio.wait_for(waiting, GRACE_SECONDS + 15)
         await asyncio.to_thread(api.wait, GRACE_SECONDS + EXIT_SLACK_SECONDS)
         exited_after = time.monotonic() - signalled
 
@@ -122,6 +128,9 @@ async def test_sigterm_lets_runs_finish_then_ends_the_rest_with_server_shutting_
     assert refused.json()["error"]["code"] == "server_shutting_down"
     assert int(refused.headers["Retry-After"]) >= 1
     assert refused.headers["Connection"] == "close"
+
+    assert stopped_wait.status_code == 503, stopped_wait.text
+    assert stopped_wait.json()["error"]["code"] == "server_shutting_down"
 
     finals = [events[-1] for events in results]
     assert all(final.event in ("done", "error") for final in finals), finals
