@@ -13,7 +13,7 @@ from tests.contract.errors import assert_error
 def test_wait_returns_response_conversation_model_and_usage(api: httpx.Client) -> None:
     response = api.post("/chat/wait", json={"message": "hello"})
 
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) == {"response", "conversation_id", "model", "usage"}
     assert body["response"]
