@@ -1,8 +1,8 @@
 """`/chat/streaming` as a service: open (start or find) a stream, then render it as SSE.
 
-Opening (streams/lifecycle.py) does every check that can fail with an HTTP status
-(404, 409, 429) before the response starts; once the `200 text/event-stream` is sent,
-failures can only arrive as `event: error`.
+Opening (this process's admission, then streams/lifecycle.py) does every check that can
+fail with an HTTP status (404, 409, 429, 503) before the response starts; once the
+`200 text/event-stream` is sent, failures can only arrive as `event: error`.
 """
 
 from __future__ import annotations
