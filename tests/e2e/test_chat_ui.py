@@ -23,11 +23,10 @@ from tests.support.backend import backend_settings, serve_backend
 from tests.support.servers import (
     ServerProcess,
     ServerThread,
-    api_environment,
     chatwait_ui_command,
     free_port,
 )
-from tests.support.ui import assert_clean_ui_log
+from tests.support.ui import assert_clean_ui_log, ui_environment
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
 
 TIMEOUT_MS = 20_000
@@ -52,7 +51,7 @@ def backend(
 def ui(tmp_path_factory: pytest.TempPathFactory, backend: ServerThread) -> Iterator[ServerProcess]:
     port = free_port()
     command = chatwait_ui_command("--port", str(port), "--api-url", backend.url)
-    env = api_environment(tmp_path_factory.mktemp("ui"))
+    env = ui_environment(tmp_path_factory.mktemp("ui"))
     with ServerProcess(command, port=port, env=env, health_path="/") as server:
         yield server
         # Also what it printed after the last test, and while shutting down.
