@@ -28,8 +28,8 @@ from chainlit.types import (
 from chainlit.user import PersistedUser, User
 from fastapi import HTTPException
 
-from chatwait_ui.accounts import asking_identifier, keyring
-from chatwait_ui.client import BackendError, ConversationSummary, HistoryMessage
+from chatwait_ui.accounts import LoginExpired, asking_identifier, keyring
+from chatwait_ui.client import BackendError, ChatWaitClient, ConversationSummary, HistoryMessage
 
 if TYPE_CHECKING:
     from chainlit.element import Element, ElementDict
@@ -100,13 +100,13 @@ class BackendHistory(BaseDataLayer):
         if name is None or user_id is not None or metadata is not None:
             return
         try:
-            await keyring.client_for(asking_identifier()).rename_conversation(thread_id, name)
+            await _asking_client().rename_conversation(thread_id, name)
         except BackendError as error:
             raise _http_error(error) from error
 
     async def delete_thread(self, thread_id: str) -> None:
         try:
-            await keyring.client_for(asking_identifier()).delete_conversation(thread_id)
+            await _asking_client().delete_conversation(thread_id)
         except BackendError as error:
             if error.code != "conversation_not_found":  # already gone: deleted
                 raise _http_error(error) from error
@@ -147,7 +147,16 @@ class BackendHistory(BaseDataLayer):
         return None  # the shared client is closed by the app's shutdown hook
 
 
-async def _search(client: Any, text: str) -> list[ConversationSummary]:
+def _asking_client() -> ChatWaitClient:
+    """The client of the person asking; a request of nobody's is refused like an
+    expired login (Chainlit checks the login first, so this does not happen)."""
+    identifier = asking_identifier()
+    if identifier is None:
+        raise LoginExpired()
+    return keyring.client_for(identifier)
+
+
+async def _search(client: ChatWaitClient, text: str) -> list[ConversationSummary]:
     """Conversations whose title contains `text` (the backend has no search)."""
     found: list[ConversationSummary] = []
     cursor: str | None = None

@@ -187,6 +187,10 @@ def test_answer_with_line_separators_and_sse_lookalikes_shows_the_exact_text(
 
 def test_link_preview_names_chatwait_not_chainlit(page: Page, ui: ServerProcess) -> None:
     """What a chat app or social site shows for a pasted link to the UI."""
+    # The first visit went through /login (the automatic `local` login): load the chat
+    # page itself, as a link to it would.
+    page.goto(ui.url)
+    expect(page.get_by_text("Welcome to ChatWait")).to_be_visible()
     meta = page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('meta')]
             .map(m => [m.getAttribute('property') || m.getAttribute('name'), m.content]))"""
