@@ -13,6 +13,7 @@ message; a reopened chat shows those, in the default response mode.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,13 +37,47 @@ if TYPE_CHECKING:
     from chainlit.step import StepDict
 
 ASSISTANT_NAME = "ChatWait"
+# How long a chat started here is listed before the backend lists it (see StartedChats).
+STARTED_GRACE_SECONDS = 30.0
 # A search in the sidebar reads at most this many conversations (pages of 100).
 SEARCH_LIMIT = 1000
 logger = logging.getLogger("chatwait_ui.history")
 
 
+class StartedChats:
+    """Chats whose first message was just sent, per user.
+
+    The page reloads the sidebar when a chat's first message is sent, at about the
+    moment this process sends that message to the backend: that list may come too
+    early to hold the new chat. Until the backend lists it (or for at most
+    STARTED_GRACE_SECONDS, if its first turn failed), it is listed from here.
+    """
+
+    def __init__(self) -> None:
+        self._started: dict[str, dict[str, tuple[str, float]]] = {}
+
+    def add(self, identifier: str, thread_id: str, name: str) -> None:
+        self._started.setdefault(identifier, {})[thread_id] = (name, time.monotonic())
+
+    def on_top_of(self, identifier: str | None, listed: list[ThreadDict]) -> list[ThreadDict]:
+        started = self._started.get(identifier or "", {})
+        listed_ids = {thread["id"] for thread in listed}
+        too_old = time.monotonic() - STARTED_GRACE_SECONDS
+        for thread_id, (_, started_at) in list(started.items()):
+            if thread_id in listed_ids or started_at < too_old:
+                del started[thread_id]
+        extra = [
+            _thread(thread_id, identifier, name, _now(), [])
+            for thread_id, (name, _) in started.items()
+        ]
+        return extra + listed
+
+
 class BackendHistory(BaseDataLayer):
     """Chainlit's data layer over the backend's conversations API."""
+
+    def __init__(self) -> None:
+        self.started = StartedChats()
 
     # Users: Chainlit needs a persisted user for the sidebar; its id is the identifier.
 
@@ -67,6 +102,8 @@ class BackendHistory(BaseDataLayer):
         except BackendError as error:
             raise _http_error(error) from error
         threads = [_thread_of(item, filters.userId) for item in page.conversations]
+        if pagination.cursor is None:
+            threads = self.started.on_top_of(filters.userId, threads)
         return _page(threads, page.next_cursor)
 
     async def get_thread_author(self, thread_id: str) -> str:
@@ -97,6 +134,8 @@ class BackendHistory(BaseDataLayer):
         # Only the sidebar's rename sends a name alone. Chainlit also names a thread
         # after its first message (with user_id) before the backend has it, and stores
         # session metadata: the backend titles conversations itself, and keeps no metadata.
+        if name is not None and user_id is not None:
+            self.started.add(user_id, thread_id, _one_line(name))
         if name is None or user_id is not None or metadata is not None:
             return
         try:
@@ -215,7 +254,12 @@ def _step(thread_id: str, index: int, message: HistoryMessage, created_at: str) 
 
 def _title(messages: list[HistoryMessage]) -> str | None:
     first = next((m.content for m in messages if m.role == "user"), None)
-    return " ".join(first.split())[:80] if first else None
+    return _one_line(first) if first else None
+
+
+def _one_line(text: str) -> str:
+    # As the backend titles a conversation (80 characters, one line).
+    return " ".join(text.split())[:80]
 
 
 def _page(threads: list[ThreadDict], next_cursor: str | None) -> PaginatedResponse[ThreadDict]:

@@ -143,3 +143,26 @@ async def test_a_login_this_process_holds_no_key_for_is_expired(
     with pytest.raises(HTTPException) as refused:
         await history.list_threads(Pagination(first=20), ThreadFilter(userId="alice"))
     assert refused.value.status_code == 401
+
+
+async def test_a_chat_just_started_is_listed_before_the_backend_has_it_and_then_once(
+    ui_connected: ChatWaitClient,
+) -> None:
+    """Regression: the page reloads the sidebar as a chat's first message is sent; that
+    list could come before the backend had the conversation, and the new chat was
+    missing from the sidebar until the next reload."""
+    await log_in_with_key("alice", ALICE_KEY)
+    await log_in_with_key("bob", BOB_KEY)
+    history = BackendHistory()
+    alice = ThreadFilter(userId="alice")
+
+    # What Chainlit does on a chat's first message, before on_message runs.
+    await history.update_thread("alice-new", name="Brand  new\nchat", user_id="alice")
+    early = await history.list_threads(Pagination(first=20), alice)
+    await chat(ui_connected, ALICE_KEY, "alice-new", "Brand new chat")
+    later = await history.list_threads(Pagination(first=20), alice)
+
+    assert [(t["id"], t["name"]) for t in early.data] == [("alice-new", "Brand new chat")]
+    assert [t["id"] for t in later.data] == ["alice-new"]
+    bobs = await history.list_threads(Pagination(first=20), ThreadFilter(userId="bob"))
+    assert bobs.data == []
