@@ -24,7 +24,10 @@ from tests.support.upstream_emulator import Scenario, UpstreamEmulator
 TIMEOUT_MS = 20_000
 ALICE = ("alice", "sk-alice-0123456789abcdef")
 BOB = ("bob", "sk-bob-fedcba9876543210")
-API_KEYS = ",".join(f"{name}:{key}" for name, key in (ALICE, BOB))
+CAROL = ("carol", "sk-carol-55aa55aa55aa55aa")
+API_KEYS = ",".join(f"{name}:{key}" for name, key in (ALICE, BOB, CAROL))
+# Chainlit's sidebar asks for this many conversations at a time.
+SIDEBAR_PAGE = 35
 
 
 @pytest.fixture(scope="module")
@@ -262,3 +265,28 @@ def test_history_survives_a_ui_restart_and_the_old_login_is_asked_again(
     log_in(page, *ALICE)
     sidebar_item(page, "Remember this across restarts").click()
     expect(page.get_by_text("Echo: Remember this across restarts")).to_be_visible()
+
+
+def test_sidebar_loads_more_conversations_on_scroll(
+    browser: Browser,
+    contexts: list[BrowserContext],
+    ui: RestartableUI,
+    backend: ServerThread,
+    upstream: UpstreamEmulator,
+) -> None:
+    for i in range(SIDEBAR_PAGE + 5):
+        httpx.post(
+            f"{backend.url}/chat/wait",
+            json={"message": f"Carol's chat {i:02d}", "conversation_id": f"carol-{i:02d}"},
+            headers={"Authorization": f"Bearer {CAROL[1]}"},
+            timeout=20,
+        ).raise_for_status()
+
+    page = logged_in(browser, contexts, ui, CAROL)
+    expect(sidebar_item(page, "Carol's chat 39")).to_be_visible()
+    expect(page.locator("#thread-history li")).to_have_count(SIDEBAR_PAGE)
+    assert "Carol's chat 04" not in sidebar(page)  # the oldest five are on the next page
+
+    sidebar_item(page, "Carol's chat 05").scroll_into_view_if_needed()
+    expect(page.locator("#thread-history li")).to_have_count(SIDEBAR_PAGE + 5)
+    expect(sidebar_item(page, "Carol's chat 00")).to_be_visible()
