@@ -127,5 +127,6 @@ def test_event_that_cannot_be_encoded_becomes_an_error_event() -> None:
     """Regression (issue 11): the event raised while encoding and the stream broke off."""
     rendered = render_event("token", TokenEvent(index=3, text="\ud800"), id="3")
 
-    assert rendered.startswith(b"event: error")
+    # The error has its own id, so a reconnect after it gets 204.
+    assert rendered.startswith(b"id: error\nevent: error\n")
     assert b'"code":"upstream_error"' in rendered

@@ -2,16 +2,19 @@
 
 message            starts a run (or, with a known stream_id, joins it)
 stream_id          follows or resumes a stream
-Last-Event-ID      resumes after that token; needs the stream_id, since without one
-                   a reconnect would start a second run. The header wins over the
-                   `last_event_id` field (for clients that cannot set headers).
+Last-Event-ID      resumes after that event (schemas/event_ids.py): a token index,
+                   `start`, or `done`/`error` (nothing left: 204 No Content). It needs
+                   the stream_id, since without one a reconnect would start a second
+                   run. The header wins over the `last_event_id` field (a plain index,
+                   for clients that cannot set headers).
 """
 
 from __future__ import annotations
 
-from chatwait.api.validation import ensure_message_length, field_error, parse_last_event_id
+from chatwait.api.validation import ensure_message_length, field_error
 from chatwait.auth import Principal
 from chatwait.schemas.chat import StreamRequest
+from chatwait.schemas.event_ids import parse_event_id
 from chatwait.streams.lifecycle import StreamOpenRequest
 
 
@@ -21,8 +24,12 @@ def stream_open_request(
     last_event_id_header: str | None,
     location: str,
     max_message_chars: int,
-) -> StreamOpenRequest:
-    """Validated fields of one /chat/streaming request; raises 400 / 422 errors."""
+) -> StreamOpenRequest | None:
+    """Validated fields of one /chat/streaming request; raises 400 / 422 errors.
+
+    None: the client already saw the stream's final event, so there is nothing to send
+    (answered with 204, whether or not the stream still exists: that reveals nothing).
+    """
     ensure_message_length(fields.message, max_message_chars, location)
     if fields.message is None and fields.stream_id is None:
         raise field_error(
@@ -31,9 +38,14 @@ def stream_open_request(
             "missing",
             location,
         )
+    # The field was checked as a plain index already (StreamRequest); the header may
+    # name a stream or a final event too. One parser for both.
     raw = last_event_id_header if last_event_id_header is not None else fields.last_event_id
-    last_event_id = parse_last_event_id(raw)
-    if last_event_id is not None and fields.stream_id is None:
+    position = parse_event_id(raw)
+    if position is not None and position.saw_final_event:
+        return None
+    stream_id = fields.stream_id
+    if position is not None and stream_id is None:
         raise field_error(
             "stream_id", "Last-Event-ID needs the stream_id to resume", "missing", location
         )
@@ -41,6 +53,6 @@ def stream_open_request(
         principal=principal.name,
         message=fields.message,
         conversation_id=fields.conversation_id,
-        stream_id=fields.stream_id,
-        last_event_id=last_event_id,
+        stream_id=stream_id,
+        last_event_id=None if position is None else position.last_index,
     )
