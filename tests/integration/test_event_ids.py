@@ -3,7 +3,7 @@
 Regression tests: `done` had no id, so a browser that reconnected after it (it takes the
 end of the response for a drop) sent the last token's id and got `start` + `done` again,
 every `retry` ms for the whole resume window; and a plain `?message=` stream had no way
-back after a drop.
+back after a drop (its reconnect got 422 while the run went on).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.sse import collect_sse, token_texts
+from tests.integration.conftest import BackendFactory
+from tests.support.sse import collect_sse, iter_sse, token_texts
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
 
 CHUNKS = ["one ", "two ", "three ", "four"]
@@ -97,3 +98,136 @@ async def test_resumed_start_repeats_the_id_sent_so_a_drop_right_after_it_loses_
 
     assert ids == ["1", "2", "3", "done"]
     assert texts == CHUNKS[2:]
+
+
+# --- server-named streams: ids name the stream ------------------------------------------
+
+
+async def test_ids_of_a_server_named_stream_name_the_stream(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(chunks=CHUNKS))
+
+    response, _, ids, _ = await _stream(client, {"message": "m"})
+
+    stream_id = response.headers["x-stream-id"]
+    assert ids == [f"{stream_id}:{p}" for p in ("start", "0", "1", "2", "3", "done")]
+
+
+@pytest.mark.parametrize("seen", ["start", "1"], ids=["before-first-token", "mid-answer"])
+async def test_plain_message_reconnect_resumes_the_same_run_once(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator, seen: str
+) -> None:
+    """The browser repeats the same URL (`?message=` only) with the last id it saw; the
+    model is slow to start, so the drop after `start` comes before any token exists."""
+    upstream.enqueue(Scenario(chunks=CHUNKS, first_byte_delay=0.3, chunk_delay=0.1))
+    params = {"message": "a plain question"}
+    stop_after = 0 if seen == "start" else 2
+    async with client.stream("GET", "/chat/streaming", params=params) as first:
+        stream_id = first.headers["x-stream-id"]
+        seen_ids: list[str | None] = []
+        async for event in iter_sse(first):
+            if event.event == "message":
+                continue
+            seen_ids.append(event.id)
+            if len([i for i in seen_ids if i and i.split(":")[1].isdigit()]) >= stop_after:
+                break
+    last_id = seen_ids[-1]
+    assert last_id == f"{stream_id}:{seen}"
+
+    _, names, ids, texts = await _stream(client, params, last_event_id=last_id)
+
+    assert texts == (CHUNKS if seen == "start" else CHUNKS[int(seen) + 1 :])
+    assert names[-1] == "done"
+    assert ids[0] == last_id
+    assert len(upstream.requests) == 1
+
+
+async def test_same_message_replayed_with_a_named_id_is_never_stream_id_in_use(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(chunks=CHUNKS))
+    response, *_ = await _stream(client, {"message": "same"})
+    stream_id = response.headers["x-stream-id"]
+
+    for position in ("start", "0", "3"):
+        replay, names, *_ = await _stream(
+            client, {"message": "same"}, last_event_id=f"{stream_id}:{position}"
+        )
+        assert replay.status_code == 200
+        assert names[-1] == "done"
+    done = await client.get(
+        "/chat/streaming",
+        params={"message": "same"},
+        headers={"Last-Event-ID": f"{stream_id}:done"},
+    )
+    assert done.status_code == 204
+    assert len(upstream.requests) == 1
+
+
+async def test_named_id_of_an_unknown_stream_is_404(client: httpx.AsyncClient) -> None:
+    response = await client.get(
+        "/chat/streaming", params={"message": "m"}, headers={"Last-Event-ID": "str_unknown01:3"}
+    )
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "stream_not_found"
+
+
+async def test_named_id_that_disagrees_with_the_stream_id_is_400(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get(
+        "/chat/streaming",
+        params={"stream_id": "stream-aaaa-1"},
+        headers={"Last-Event-ID": "stream-bbbb-1:3"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_last_event_id"
+
+
+@pytest.mark.parametrize("value", ["start", "done", "str_abcdefgh:3"])
+async def test_last_event_id_field_stays_a_plain_index(
+    client: httpx.AsyncClient, value: str
+) -> None:
+    response = await client.get(
+        "/chat/streaming", params={"stream_id": "field-plain-01", "last_event_id": value}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_last_event_id"
+
+
+async def test_named_id_of_another_principals_stream_answers_exactly_like_an_unknown_one(
+    make_backend: BackendFactory, upstream: UpstreamEmulator
+) -> None:
+    upstream.enqueue(Scenario(chunks=CHUNKS))
+    keys = "alice:sk-alice-0123456789abcdef,bob:sk-bob-fedcba9876543210"
+    with make_backend(chatwait_api_keys=keys) as server:
+        alice = httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": "Bearer sk-alice-0123456789abcdef"}
+        )
+        bob = httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": "Bearer sk-bob-fedcba9876543210"}
+        )
+        async with alice, bob:
+            response, *_ = await _stream(alice, {"message": "mine"})
+            stream_id = response.headers["x-stream-id"]
+            answers = []
+            for named in (stream_id, "str_NeverMadeByTheServer0"):
+                answer = await bob.get(
+                    "/chat/streaming",
+                    params={"message": "mine"},
+                    headers={"Last-Event-ID": f"{named}:1"},
+                )
+                error = answer.json()["error"]
+                answers.append((answer.status_code, error["code"], error["message"]))
+            _, _, _, texts = await _stream(
+                alice, {"message": "mine"}, last_event_id=f"{stream_id}:1"
+            )
+
+    assert answers[0] == answers[1]
+    assert answers[0][:2] == (404, "stream_not_found")
+    assert texts == CHUNKS[2:]
+    assert len(upstream.requests) == 1

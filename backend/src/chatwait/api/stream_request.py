@@ -3,16 +3,18 @@
 message            starts a run (or, with a known stream_id, joins it)
 stream_id          follows or resumes a stream
 Last-Event-ID      resumes after that event (schemas/event_ids.py): a token index,
-                   `start`, or `done`/`error` (nothing left: 204 No Content). It needs
-                   the stream_id, since without one a reconnect would start a second
-                   run. The header wins over the `last_event_id` field (a plain index,
-                   for clients that cannot set headers).
+                   `start`, or `done`/`error` (nothing left: 204 No Content). It needs a
+                   stream: the stream_id, or an id that names one (`str_…:7`, the ids of
+                   a server-named stream), since without one a reconnect would start a
+                   second run. The header wins over the `last_event_id` field (a plain
+                   index, for clients that cannot set headers).
 """
 
 from __future__ import annotations
 
 from chatwait.api.validation import ensure_message_length, field_error
 from chatwait.auth import Principal
+from chatwait.exceptions import InvalidLastEventId
 from chatwait.schemas.chat import StreamRequest
 from chatwait.schemas.event_ids import parse_event_id
 from chatwait.streams.lifecycle import StreamOpenRequest
@@ -45,6 +47,10 @@ def stream_open_request(
     if position is not None and position.saw_final_event:
         return None
     stream_id = fields.stream_id
+    if position is not None and position.stream_id is not None:
+        if stream_id is not None and stream_id != position.stream_id:
+            raise InvalidLastEventId("Last-Event-ID names another stream than stream_id.")
+        stream_id = position.stream_id
     if position is not None and stream_id is None:
         raise field_error(
             "stream_id", "Last-Event-ID needs the stream_id to resume", "missing", location
@@ -55,4 +61,5 @@ def stream_open_request(
         conversation_id=fields.conversation_id,
         stream_id=stream_id,
         last_event_id=None if position is None else position.last_index,
+        ids_name_stream=fields.stream_id is None,
     )

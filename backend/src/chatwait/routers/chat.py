@@ -34,7 +34,8 @@ LastEventIdHeader = Annotated[
     Header(
         alias="Last-Event-ID",
         description="Resume after this event: the `id:` of the last event seen (a token "
-        "index, `start`, `done` or `error`). `done`/`error` answer 204. Needs `stream_id`.",
+        "index, `start`, `done` or `error`, prefixed with `<stream_id>:` for a stream the "
+        "server named). `done`/`error` answer 204. A bare id needs `stream_id`.",
     ),
     # A header is a string or absent, never null.
     WithJsonSchema({"type": "string", "pattern": LAST_EVENT_ID_PATTERN}),

@@ -9,6 +9,9 @@ reconnect (`Last-Event-ID: <id of the last event seen>`) resumes at the right pl
     done        the final event seen: nothing is left; the reconnect gets 204 No Content
     error       likewise
 
+For a stream the server named (the request gave no stream_id, as in a plain
+`new EventSource("/chat/streaming?message=…")`), every id also names the stream,
+`<stream_id>:<position>` (`str_…:7`), so that the reconnect of the same URL finds it.
 Words and digits never meet: `done` can never be mistaken for a future token's id.
 """
 
@@ -23,10 +26,10 @@ from chatwait.exceptions import InvalidLastEventId
 MAX_TOKEN_INDEX = 2**53 - 1
 START_ID = "start"
 FINAL_IDS = ("done", "error")
-# The Last-Event-ID header as documented: a token index of at most 15 digits (< 2**53)
-# or one of the words. Checked before int(): CPython
+# The Last-Event-ID header as documented: an optional `<stream_id>:`, then a token index
+# of at most 15 digits (< 2**53) or one of the words. Checked before int(): CPython
 # refuses more than 4300 digits with a ValueError.
-LAST_EVENT_ID_PATTERN = r"^(?:[0-9]{1,15}|start|done|error)$"
+LAST_EVENT_ID_PATTERN = r"^(?:[A-Za-z0-9_-]{8,128}:)?(?:[0-9]{1,15}|start|done|error)$"
 _LAST_EVENT_ID = re.compile(LAST_EVENT_ID_PATTERN)
 # Before the first token: `start`'s position, as the index of the token "before 0".
 BEFORE_FIRST_TOKEN = -1

@@ -41,6 +41,8 @@ A Server-Sent Events stream (`Content-Type: text/event-stream`). Every `data:` i
 | `done` | `done` | `DoneEvent`: the full `response`, `token_count`, `usage`. Last. |
 | `error` | `error` | `ErrorEvent`: `code`, `message`, `retryable`. Last. |
 
+For a stream the server named (the request gave no `stream_id`), every id is prefixed
+with `<stream_id>:` (`str_…:7`), so a reconnect with only `Last-Event-ID` finds it.
 Comment lines (`: ping`) keep idle connections open. To resume, repeat the request with
 `Last-Event-ID: <id of the last event seen>` (and the same `stream_id`, or
 `last_event_id=<index>`): the tokens after it arrive exactly once, then the live ones; after
@@ -69,8 +71,8 @@ def sse_response_doc() -> dict[int | str, dict[str, Any]]:
     }
 
 
-# Every event's `id` (schemas/event_ids.py): its position.
-_NAMED = r"^"
+# Every event's `id` (schemas/event_ids.py): an optional `<stream_id>:` then its position.
+_NAMED = r"^(?:[A-Za-z0-9_-]{8,128}:)?"
 _EVENT_ID_PATTERNS = {
     "start": _NAMED + r"(?:start|[0-9]+)$",
     "token": _NAMED + r"[0-9]+$",
