@@ -8,13 +8,15 @@ Last-Event-ID      resumes after that event (schemas/event_ids.py): a token inde
                    a server-named stream), since without one a reconnect would start a
                    second run. The header wins over the `last_event_id` field (a plain
                    index, for clients that cannot set headers).
+ticket             (GET only, chatwait/tickets.py) a stream ticket: its stream is the
+                   only one the request may name, and the stream when it names none.
 """
 
 from __future__ import annotations
 
 from chatwait.api.validation import ensure_message_length, field_error
 from chatwait.auth import Principal
-from chatwait.exceptions import InvalidLastEventId
+from chatwait.exceptions import InvalidLastEventId, Unauthorized
 from chatwait.schemas.chat import StreamRequest
 from chatwait.schemas.event_ids import parse_event_id
 from chatwait.streams.lifecycle import StreamOpenRequest
@@ -44,13 +46,18 @@ def stream_open_request(
     # name a stream or a final event too. One parser for both.
     raw = last_event_id_header if last_event_id_header is not None else fields.last_event_id
     position = parse_event_id(raw)
-    if position is not None and position.saw_final_event:
-        return None
     stream_id = fields.stream_id
     if position is not None and position.stream_id is not None:
         if stream_id is not None and stream_id != position.stream_id:
             raise InvalidLastEventId("Last-Event-ID names another stream than stream_id.")
         stream_id = position.stream_id
+    if principal.ticket_stream_id is not None:
+        # A stream ticket is good for its own stream only; any other is a bad credential.
+        stream_id = stream_id or principal.ticket_stream_id
+        if stream_id != principal.ticket_stream_id:
+            raise Unauthorized()
+    if position is not None and position.saw_final_event:
+        return None
     if position is not None and stream_id is None:
         raise field_error(
             "stream_id", "Last-Event-ID needs the stream_id to resume", "missing", location

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from pydantic import WithJsonSchema
 from sse_starlette import EventSourceResponse
 
-from chatwait.api.auth import PrincipalDep
+from chatwait.api.auth import PrincipalDep, StreamPrincipalDep
 from chatwait.api.disconnect import unless_client_disconnects
 from chatwait.api.errors import error_responses
 from chatwait.api.origin import refuse_foreign_origin
 from chatwait.api.stream_request import stream_open_request
 from chatwait.api.validation import ensure_message_length, require_json_body, stream_query
+from chatwait.auth import Principal
 from chatwait.deps import ChatServiceDep, SettingsDep, StreamingServiceDep
 from chatwait.models.ids import new_conversation_id
 from chatwait.schemas.chat import (
@@ -73,7 +74,7 @@ async def chat_wait(
 
 
 async def _stream(
-    principal: PrincipalDep,
+    principal: Principal,
     fields: StreamRequest,
     location: str,
     last_event_id_header: str | None,
@@ -125,7 +126,7 @@ _STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
     openapi_extra={"parameters": [stream_query_parameter()]},
 )
 async def chat_streaming_get(
-    principal: PrincipalDep,
+    principal: StreamPrincipalDep,
     params: Annotated[StreamQuery, Depends(stream_query)],
     streaming: StreamingServiceDep,
     settings: SettingsDep,
