@@ -308,3 +308,24 @@ async def test_tickets_never_appear_in_the_logs(
         r.getMessage() for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))
     ]
     assert not any(ticket.partition(".")[0] in message for message in server_side)
+
+
+async def test_origin_check_still_applies_to_tickets(
+    keyed_backend: ServerThread, browser: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    minted = await mint(keyed_backend.url, ALICE_KEY, stream_id="ticket-stream-10")
+    foreign = {"Origin": "https://evil.example"}
+
+    stream = await browser.get(
+        "/chat/streaming",
+        params={"message": "m", "stream_id": "ticket-stream-10", "ticket": minted["ticket"]},
+        headers=foreign,
+    )
+    minting = await browser.post(
+        "/chat/tickets", json={}, headers={**foreign, "Authorization": f"Bearer {ALICE_KEY}"}
+    )
+
+    assert stream.status_code == minting.status_code == 403
+    assert stream.json()["error"]["code"] == "origin_not_allowed"
+    assert minting.json()["error"]["code"] == "origin_not_allowed"
+    assert upstream.requests == []
