@@ -15,7 +15,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from chatwait_ui.auth_secret import ensure_auth_secret
+from chatwait_ui.client.plain_requests import probe_backend_auth
 from chatwait_ui.config import UISettings
+
+# How cli.py tells app.py what the backend wants (read there when Chainlit loads it).
+BACKEND_AUTH_VARIABLE = "CHATWAIT_UI_BACKEND_AUTH"
 
 APP_PATH = Path(__file__).resolve().parent / "app.py"
 DEFAULT_PORT = 8001
@@ -47,7 +52,6 @@ def main(argv: list[str] | None = None) -> None:
     # Chainlit's own runner reads host and port from these.
     os.environ["CHAINLIT_HOST"] = args.host
     os.environ["CHAINLIT_PORT"] = str(args.port)
-
     # Imported late: importing Chainlit reads its app root, which `chatwait_ui` sets.
     try:
         from chainlit.cli import run_chainlit
@@ -60,6 +64,20 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         raise SystemExit(2) from None
+
+    # Logins: Chainlit signs them with this secret, and app.py offers the login form
+    # or logs everyone in as `local`, by what the backend says now.
+    ensure_auth_secret(settings.chatwait_ui_secret_file)
+    backend_auth = probe_backend_auth(settings)
+    if backend_auth is None:
+        os.environ.pop(BACKEND_AUTH_VARIABLE, None)
+        print(
+            f"chatwait-ui: the backend at {settings.chatwait_api_url} did not answer "
+            "GET /me; offering both the login form and automatic login",
+            file=sys.stderr,
+        )
+    else:
+        os.environ[BACKEND_AUTH_VARIABLE] = backend_auth
 
     from chatwait_ui.offline_page import OfflinePageMiddleware
 

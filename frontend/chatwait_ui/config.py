@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -30,6 +32,8 @@ class UISettings(BaseSettings):
     chatwait_stream_idle_timeout_seconds: float = Field(default=45.0, gt=0)
     # Reconnects after a broken stream, then the user is told the answer was lost.
     chatwait_resume_attempts: int = Field(default=5, ge=0, le=50)
+    # Where the UI keeps the CHAINLIT_AUTH_SECRET it made, when that is not set.
+    chatwait_ui_secret_file: Path = Path("data/chainlit-auth-secret")
 
     @field_validator("chatwait_api_url")
     @classmethod

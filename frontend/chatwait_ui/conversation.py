@@ -1,8 +1,7 @@
-"""What a chat says about itself: its backend conversation id and its welcome."""
+"""What a chat says about itself: its welcome. (Its backend conversation_id is its
+Chainlit thread id, so the history sidebar and the backend name it alike.)"""
 
 from __future__ import annotations
-
-import uuid
 
 from chatwait_ui.client import BackendError, BackendHealth
 
@@ -10,11 +9,6 @@ PROVIDER_NAMES = {
     "gemini": "Google Gemini",
     "openai-compatible": "an OpenAI-compatible endpoint",
 }
-
-
-def new_conversation_id() -> str:
-    """A fresh id for the backend's history; unguessable, since it names a conversation."""
-    return f"ui-{uuid.uuid4().hex}"
 
 
 def welcome_text(health: BackendHealth | None, api_url: str, error: BackendError | None) -> str:

@@ -66,6 +66,8 @@ HUMAN_MESSAGES: dict[str, str] = {
     "method_not_allowed": _UI_FAULT,
     "not_acceptable": _UI_FAULT,
     "internal_error": "The backend hit an unexpected error. Please try again.",
+    # The UI's own: it restarted since this person logged in, and keeps keys in memory only.
+    "login_expired": "Your login has expired. Please log out and log in again.",
 }
 
 # Codes whose sentence ends with the time to wait (Retry-After) when the backend sends one.

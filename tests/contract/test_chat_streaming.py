@@ -20,14 +20,19 @@ async def client(contract_backend: ServerThread) -> AsyncIterator[httpx.AsyncCli
 
 
 def assert_complete_stream(events: list[SSEEvent]) -> None:
-    """start first; tokens 0..n-1 with matching ids; done last and consistent."""
+    """start first; tokens 0..n-1 with matching ids; done last and consistent. The ids
+    name the stream (`<stream_id>:<position>`) when the request did not."""
     assert events[0].event == "start"
     assert set(events[0].json()) == {"stream_id", "conversation_id", "model"}
+    stream_id = events[0].json()["stream_id"]
+    prefix = f"{stream_id}:" if events[0].id and events[0].id.startswith(f"{stream_id}:") else ""
+    assert events[0].id == f"{prefix}start"
     tokens = [e for e in events if e.event == "token"]
-    assert [e.id for e in tokens] == [str(i) for i in range(len(tokens))]
+    assert [e.id for e in tokens] == [f"{prefix}{i}" for i in range(len(tokens))]
     assert [e.json()["index"] for e in tokens] == list(range(len(tokens)))
     done = events[-1]
     assert done.event == "done"
+    assert done.id == f"{prefix}done"
     assert set(done.json()) >= {"stream_id", "conversation_id", "response", "token_count"}
     assert done.json()["response"] == "".join(token_texts(events))
     assert done.json()["token_count"] == len(tokens)

@@ -23,11 +23,10 @@ from tests.support.backend import backend_settings, serve_backend
 from tests.support.servers import (
     ServerProcess,
     ServerThread,
-    api_environment,
     chatwait_ui_command,
     free_port,
 )
-from tests.support.ui import assert_clean_ui_log
+from tests.support.ui import assert_clean_ui_log, ui_environment
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
 
 TIMEOUT_MS = 20_000
@@ -52,7 +51,7 @@ def backend(
 def ui(tmp_path_factory: pytest.TempPathFactory, backend: ServerThread) -> Iterator[ServerProcess]:
     port = free_port()
     command = chatwait_ui_command("--port", str(port), "--api-url", backend.url)
-    env = api_environment(tmp_path_factory.mktemp("ui"))
+    env = ui_environment(tmp_path_factory.mktemp("ui"))
     with ServerProcess(command, port=port, env=env, health_path="/") as server:
         yield server
         # Also what it printed after the last test, and while shutting down.
@@ -188,6 +187,10 @@ def test_answer_with_line_separators_and_sse_lookalikes_shows_the_exact_text(
 
 def test_link_preview_names_chatwait_not_chainlit(page: Page, ui: ServerProcess) -> None:
     """What a chat app or social site shows for a pasted link to the UI."""
+    # The first visit went through /login (the automatic `local` login): load the chat
+    # page itself, as a link to it would.
+    page.goto(ui.url)
+    expect(page.get_by_text("Welcome to ChatWait")).to_be_visible()
     meta = page.evaluate(
         """() => Object.fromEntries([...document.querySelectorAll('meta')]
             .map(m => [m.getAttribute('property') || m.getAttribute('name'), m.content]))"""

@@ -35,7 +35,8 @@ async def test_tokens_arrive_exactly_with_newlines_unicode_and_sse_lookalikes(
     assert next(e.event for e in events if e.event != "message") == "start"
     assert token_texts(events) == TRICKY_CHUNKS
     ids = [e.id for e in events if e.event == "token"]
-    assert ids == [str(i) for i in range(len(TRICKY_CHUNKS))]
+    stream_id = response.headers["x-stream-id"]
+    assert ids == [f"{stream_id}:{i}" for i in range(len(TRICKY_CHUNKS))]
     done = events[-1]
     assert done.event == "done"
     assert done.json()["response"] == "".join(TRICKY_CHUNKS)

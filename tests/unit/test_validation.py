@@ -125,7 +125,8 @@ def test_well_formed_replaces_lone_surrogates_and_joins_split_pairs() -> None:
 
 def test_event_that_cannot_be_encoded_becomes_an_error_event() -> None:
     """Regression (issue 11): the event raised while encoding and the stream broke off."""
-    rendered = render_event("token", TokenEvent(index=3, text="\ud800"), id="3")
+    rendered = render_event("token", TokenEvent(index=3, text="\ud800"), id="str_abcdefgh:3")
 
-    assert rendered.startswith(b"event: error")
+    # The error keeps the stream's id form, so a reconnect after it gets 204.
+    assert rendered.startswith(b"id: str_abcdefgh:error\nevent: error\n")
     assert b'"code":"upstream_error"' in rendered

@@ -21,7 +21,7 @@ from chatwait.deps import Services
 from chatwait.middleware.body_limit import BodyLimitMiddleware
 from chatwait.middleware.cors import cors_middleware
 from chatwait.middleware.request_context import RequestContextMiddleware
-from chatwait.routers import account, chat, conversations
+from chatwait.routers import account, chat, conversations, tickets
 from chatwait.schemas.openapi import sse_payload_schemas
 from chatwait.services.admission import Admission
 from chatwait.services.chat_agent import ChatAgentService
@@ -32,6 +32,7 @@ from chatwait.services.streaming_service import StreamingService
 from chatwait.shutdown import GracefulShutdown
 from chatwait.streams.lifecycle import StreamSupervisor
 from chatwait.streams.store import create_stream_store
+from chatwait.tickets import TicketSigner
 
 DESCRIPTION = """\
 ChatWait answers chat messages with an OpenAI Agents SDK agent (Gemini by default, any
@@ -46,7 +47,8 @@ OpenAI-compatible endpoint, or an offline demo model).
 * `GET /me` and `GET /usage`: who you are, and what you used today.
 
 When the server has API keys, send yours as `Authorization: Bearer <key>` (the
-Authorize button); each key sees only its own streams and conversations.
+Authorize button); each key sees only its own streams and conversations. A browser's
+`EventSource`, which cannot send it, streams with a ticket from `POST /chat/tickets`.
 
 Every error is `{"error": {"code", "message", "request_id", "details"?}}`.
 """
@@ -131,11 +133,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # Read once: a bad key line fails here, before the server accepts a request.
     app.state.api_keys = load_api_keys(settings)
+    ticket_secret = settings.chatwait_ticket_secret
+    app.state.tickets = TicketSigner(
+        app.state.api_keys, ticket_secret.get_secret_value() if ticket_secret else None
+    )
     install_error_handlers(app)
     install_docs(app)
     app.include_router(health.router)
     app.include_router(metrics_api.router)
     app.include_router(chat.router)
+    app.include_router(tickets.router)
     app.include_router(conversations.router)
     app.include_router(account.router)
 

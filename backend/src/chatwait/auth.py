@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -41,6 +41,11 @@ class ApiKeyConfigError(ValueError):
 class Principal:
     name: str
     auth: Literal["api_key", "none"]
+    # The SHA-256 of the key that authenticated the request (it signs stream tickets).
+    key_digest: bytes | None = field(default=None, repr=False)
+    # Set when a stream ticket (chatwait.tickets) authenticated the request: the only
+    # stream it may start or resume.
+    ticket_stream_id: str | None = None
 
 
 def scoped_id(principal: str, item_id: str) -> str:
@@ -70,6 +75,10 @@ class ApiKeyRegistry:
             if hmac.compare_digest(digest, expected):
                 found = name
         return found
+
+    def digests_of(self, name: str) -> list[bytes]:
+        """The digests of every key of `name` (several while a key is being rotated)."""
+        return [digest for entry_name, digest in self._entries if entry_name == name]
 
 
 def _parse_entry(entry: str, where: str, *, allow_digest: bool) -> tuple[str, bytes]:

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     chatwait_api_keys: SecretStr | None = None
     # One `name:key` or `name:sha256:<hex>` per line, `#` comments.
     chatwait_api_keys_file: Path | None = None
+    # Mixed into the signing key of stream tickets (chatwait/tickets.py); optional, the
+    # same on every instance. Changing it revokes every outstanding ticket.
+    chatwait_ticket_secret: SecretStr | None = None
     # Serve anonymous clients on a non-loopback interface (protected mode off).
     chatwait_allow_anonymous: bool = False
     # Per principal; None (unset) turns a limit off.

@@ -20,7 +20,6 @@ from httpx_sse import ServerSentEvent, SSEError, aconnect_sse
 from chatwait_ui.client.errors import (
     RESUMABLE_CODES,
     BackendError,
-    BackendUnreachable,
     ConnectionBroken,
     RetryableStatus,
     StreamExpired,
@@ -28,7 +27,6 @@ from chatwait_ui.client.errors import (
     error_from_response,
 )
 from chatwait_ui.client.events import (
-    BackendHealth,
     Reconnecting,
     RetryHint,
     StreamEvent,
@@ -38,7 +36,7 @@ from chatwait_ui.client.events import (
     WaitAnswer,
     parse_stream_event,
 )
-from chatwait_ui.config import UISettings
+from chatwait_ui.client.plain_requests import BackendRequests
 
 # The first reconnect waits this long (the backend's `retry:` hint replaces it), then
 # the wait doubles up to the cap, so a restarting backend is not hammered.
@@ -54,39 +52,9 @@ def new_stream_id() -> str:
     return f"ui-{uuid.uuid4().hex}"
 
 
-class ChatWaitClient:
-    """Async client for the ChatWait backend; one per process, shared by every chat."""
-
-    def __init__(
-        self,
-        settings: UISettings,
-        *,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.base_url = settings.chatwait_api_url
-        self._settings = settings
-        connect = settings.chatwait_connect_timeout_seconds
-        self._wait_timeout = httpx.Timeout(settings.chatwait_wait_timeout_seconds, connect=connect)
-        self._stream_timeout = httpx.Timeout(
-            settings.chatwait_stream_idle_timeout_seconds, connect=connect
-        )
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(10.0, connect=connect),
-            transport=transport,
-            headers={"User-Agent": "chatwait-ui"},
-        )
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def health(self) -> BackendHealth:
-        body = await self._request_json("GET", "/health")
-        return BackendHealth(
-            provider=str(body.get("provider", "unknown")),
-            model=str(body.get("model", "unknown")),
-            version=str(body.get("version", "unknown")),
-        )
+class ChatWaitClient(BackendRequests):
+    """Async client for the ChatWait backend; one per process, shared by every chat
+    (`with_key` gives each person's view of it, carrying their API key)."""
 
     async def wait(self, message: str, conversation_id: str) -> WaitAnswer:
         """POST /chat/wait: the whole answer at once."""
@@ -185,7 +153,7 @@ class ChatWaitClient:
             "POST",
             "/chat/streaming",
             json=body,
-            headers=headers,
+            headers={**self._auth_headers, **headers},
             timeout=self._stream_timeout,
         ) as source:
             response = source.response
@@ -213,51 +181,6 @@ class ChatWaitClient:
                     # Closed here first, in the task that opened it, they find nothing
                     # left to do.
                     await response.aclose()
-
-    async def _request_json(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        http_timeout: httpx.Timeout | None = None,
-    ) -> dict[str, Any]:
-        request = self._http.build_request(
-            method, path, json=json, timeout=http_timeout or self._http.timeout
-        )
-        response = await self._send(request)
-        if response.status_code >= 400:
-            raise error_from_response(response, response.content)
-        if response.status_code == 204:
-            return {}
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            raise BackendError(
-                "The backend sent an answer ChatWait cannot read.", code="unexpected_response"
-            )
-        return body
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        """One plain request; a failure to get an answer becomes `BackendUnreachable`.
-        (Streams do not come here: their broken connections are resumed instead.)"""
-        try:
-            return await self._http.send(request)
-        except httpx.TimeoutException as exc:
-            raise BackendUnreachable(
-                f"The backend at {self.base_url} did not answer in time. Please try again.",
-                code="backend_timeout",
-            ) from exc
-        except httpx.TransportError as exc:
-            raise self._unreachable() from exc
-
-    def _unreachable(self) -> BackendUnreachable:
-        return BackendUnreachable(
-            f"Cannot reach the ChatWait backend at {self.base_url}. Is it running?",
-            code="backend_unreachable",
-        )
 
 
 async def _stream_events(

@@ -94,3 +94,36 @@ def parse_stream_event(sse: ServerSentEvent, *, resumed: bool) -> StreamEvent | 
     if payload.get("code") in RESUMABLE_CODES:
         raise ConnectionBroken(f"the server said {payload['code']}")
     raise BackendError.from_payload(payload)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """`GET /me`: who the backend takes the caller for, and whether it needs keys."""
+
+    name: str
+    auth: str  # "api_key" or "none"
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """One entry of `GET /conversations` (times as the backend's ISO 8601 strings)."""
+
+    conversation_id: str
+    title: str
+    created_at: str
+    updated_at: str
+    message_count: int
+
+
+@dataclass(frozen=True)
+class ConversationPage:
+    conversations: list[ConversationSummary]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class HistoryMessage:
+    """One message of `GET /conversations/{id}`: role "user" or "assistant"."""
+
+    role: str
+    content: str

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.servers import api_environment, free_port
+from tests.support.servers import free_port
+from tests.support.ui import ui_environment
 
 LAUNCHER = Path(__file__).parents[3] / "scripts" / "run_chatwait.py"
 
@@ -34,7 +35,7 @@ def test_make_run_starts_api_and_ui_and_ctrl_c_stops_both(tmp_path: Path) -> Non
     api_port, ui_port = free_port(), free_port()
     process = subprocess.Popen(
         [sys.executable, str(LAUNCHER), "--api-port", str(api_port), "--ui-port", str(ui_port)],
-        env=api_environment(tmp_path),
+        env=ui_environment(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

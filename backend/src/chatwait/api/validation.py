@@ -10,7 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from chatwait.exceptions import UnsupportedMediaType, ValidationFailed
-from chatwait.schemas.chat import StreamQuery, parse_last_event_id
+from chatwait.schemas.chat import StreamQuery
+from chatwait.schemas.event_ids import parse_last_event_id
 
 __all__ = [
     "ensure_message_length",

@@ -13,7 +13,7 @@ def cors_middleware(settings: Settings) -> Middleware:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
-        allow_headers=["Content-Type", "Last-Event-ID", "X-Request-ID"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID", "X-Request-ID"],
         # Browsers hide response headers from scripts unless they are listed here.
         expose_headers=["X-Request-ID", "X-Stream-Id", "Retry-After"],
     )

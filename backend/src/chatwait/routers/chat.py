@@ -2,29 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response, status
 from pydantic import WithJsonSchema
 from sse_starlette import EventSourceResponse
 
-from chatwait.api.auth import PrincipalDep
+from chatwait.api.auth import PrincipalDep, StreamPrincipalDep
 from chatwait.api.disconnect import unless_client_disconnects
 from chatwait.api.errors import error_responses
 from chatwait.api.origin import refuse_foreign_origin
 from chatwait.api.sse_response import ViewerResponse
 from chatwait.api.stream_request import stream_open_request
 from chatwait.api.validation import ensure_message_length, require_json_body, stream_query
+from chatwait.auth import Principal
 from chatwait.deps import ChatServiceDep, SettingsDep, StreamingServiceDep
 from chatwait.models.ids import new_conversation_id
 from chatwait.schemas.chat import (
-    LAST_EVENT_ID_PATTERN,
     STREAM_ID_PATTERN,
     ChatRequest,
     StreamQuery,
     StreamRequest,
     WaitResponse,
 )
+from chatwait.schemas.event_ids import LAST_EVENT_ID_PATTERN
 from chatwait.schemas.openapi import sse_response_doc, stream_query_parameter
 from chatwait.services.streaming_service import SSE_LINE_SEPARATOR
 
@@ -34,8 +35,9 @@ LastEventIdHeader = Annotated[
     str | None,
     Header(
         alias="Last-Event-ID",
-        description="Resume after this token index (the `id:` of the last token seen); "
-        "needs `stream_id`.",
+        description="Resume after this event: the `id:` of the last event seen (a token "
+        "index, `start`, `done` or `error`, prefixed with `<stream_id>:` for a stream the "
+        "server named). `done`/`error` answer 204. A bare id needs `stream_id`.",
     ),
     # A header is a string or absent, never null.
     WithJsonSchema({"type": "string", "pattern": LAST_EVENT_ID_PATTERN}),
@@ -73,16 +75,20 @@ async def chat_wait(
 
 
 async def _stream(
-    principal: PrincipalDep,
+    principal: Principal,
     fields: StreamRequest,
     location: str,
     last_event_id_header: str | None,
     streaming: StreamingServiceDep,
     settings: SettingsDep,
-) -> EventSourceResponse:
+) -> Response:
     request = stream_open_request(
         principal, fields, last_event_id_header, location, settings.max_message_chars
     )
+    if request is None:
+        # The client saw `done` or `error`: 204 is how the HTML standard stops an
+        # EventSource, which otherwise takes the end of the response for a drop.
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     opened, slot = await streaming.open(request)
     return ViewerResponse(
         streaming.events(opened),
@@ -104,8 +110,12 @@ _STREAM_DOC = (
     "an existing stream. The run belongs to the server, not to the connection: "
     "disconnecting does not stop it, and the same principal can resume it by `stream_id`."
 )
-_STREAM_RESPONSES = {
+_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
     **sse_response_doc(),
+    204: {
+        "description": "The Last-Event-ID was the stream's `done` or `error`: nothing is "
+        "left to send (this stops a browser's EventSource from reconnecting)."
+    },
     **error_responses(400, 401, 403, 404, 409, 413, 415, 422, 429, 503),
 }
 
@@ -120,12 +130,12 @@ _STREAM_RESPONSES = {
     openapi_extra={"parameters": [stream_query_parameter()]},
 )
 async def chat_streaming_get(
-    principal: PrincipalDep,
+    principal: StreamPrincipalDep,
     params: Annotated[StreamQuery, Depends(stream_query)],
     streaming: StreamingServiceDep,
     settings: SettingsDep,
     last_event_id: LastEventIdHeader = None,
-) -> EventSourceResponse:
+) -> Response:
     return await _stream(principal, params, "query", last_event_id, streaming, settings)
 
 
@@ -143,7 +153,7 @@ async def chat_streaming_post(
     streaming: StreamingServiceDep,
     settings: SettingsDep,
     last_event_id: LastEventIdHeader = None,
-) -> EventSourceResponse:
+) -> Response:
     return await _stream(principal, body, "body", last_event_id, streaming, settings)
 
 

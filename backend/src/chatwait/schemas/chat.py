@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from chatwait.exceptions import InvalidLastEventId
 from chatwait.models.chat import TokenUsage
+from chatwait.schemas.event_ids import MAX_TOKEN_INDEX, parse_last_event_id
 from chatwait.schemas.text import PlainText, well_formed
 
-# Token indexes are stored as Redis stream ids and JSON numbers: stay within 2**53.
-MAX_TOKEN_INDEX = 2**53 - 1
-# Checked before int(): CPython refuses more than 4300 digits with a ValueError.
-_MAX_TOKEN_INDEX_DIGITS = len(str(MAX_TOKEN_INDEX))
-_DIGITS = re.compile(r"^[0-9]+$")
-# The Last-Event-ID header as documented: a token index of at most 15 digits (< 2**53).
-LAST_EVENT_ID_PATTERN = r"^[0-9]{1,15}$"
 ID_CHARSET = r"[A-Za-z0-9_-]"
 STREAM_ID_PATTERN = rf"^{ID_CHARSET}{{8,128}}$"
 CONVERSATION_ID_PATTERN = rf"^{ID_CHARSET}{{1,128}}$"
@@ -58,26 +50,6 @@ _STREAM_REQUEST_RULES: dict[str, Any] = {
     "if": {"required": ["last_event_id"], "properties": {"last_event_id": {"type": "integer"}}},
     "then": {"required": ["stream_id"], "properties": {"stream_id": {"type": "string"}}},
 }
-
-
-def parse_last_event_id(value: bool | int | float | str | None) -> int | None:
-    """The token index a client saw last; refuses anything but a non-negative integer."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise InvalidLastEventId()
-    if isinstance(value, float):
-        # JSON Schema counts 41.0 as an integer; 41.5, inf and nan are not.
-        if not value.is_integer():
-            raise InvalidLastEventId()
-        value = int(value)
-    if isinstance(value, str):
-        if len(value) > _MAX_TOKEN_INDEX_DIGITS or not _DIGITS.match(value):
-            raise InvalidLastEventId()
-        value = int(value)
-    if value < 0 or value > MAX_TOKEN_INDEX:
-        raise InvalidLastEventId()
-    return value
 
 
 def _not_blank(value: str | None) -> str | None:

@@ -10,18 +10,20 @@ from chatwait.schemas.chat import StreamQuery
 from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
 
 SSE_EXAMPLE = (
-    "retry: 2000\n"
+    "id: start\n"
     "event: start\n"
     'data: {"stream_id":"my-stream-0001","conversation_id":"demo-1","model":"gemini-2.5-flash"}\n'
+    "retry: 2000\n"
     "\n"
-    "event: token\nid: 0\n"
+    "id: 0\nevent: token\n"
     'data: {"index":0,"text":"Hello"}\n'
     "\n"
-    "event: token\nid: 1\n"
+    "id: 1\nevent: token\n"
     'data: {"index":1,"text":" world!\\n"}\n'
     "\n"
     ": ping - 2026-11-24 12:00:15.000000+00:00\n"
     "\n"
+    "id: done\n"
     "event: done\n"
     'data: {"stream_id":"my-stream-0001","conversation_id":"demo-1",'
     '"response":"Hello world!\\n","token_count":2,'
@@ -34,14 +36,17 @@ A Server-Sent Events stream (`Content-Type: text/event-stream`). Every `data:` i
 
 | event | id | data |
 |---|---|---|
-| `start` | – | `StartEvent`: stream_id, conversation_id, model. Always first. |
+| `start` | `start`, or the id sent | `StartEvent`: stream_id, conversation_id, model. First. |
 | `token` | token index `i` | `TokenEvent`: `{"index": i, "text": delta}`, i = 0, 1, 2, … |
-| `done` | – | `DoneEvent`: the full `response`, `token_count`, `usage`. Last. |
-| `error` | – | `ErrorEvent`: `code`, `message`, `retryable`. Last. |
+| `done` | `done` | `DoneEvent`: the full `response`, `token_count`, `usage`. Last. |
+| `error` | `error` | `ErrorEvent`: `code`, `message`, `retryable`. Last. |
 
+For a stream the server named (the request gave no `stream_id`), every id is prefixed
+with `<stream_id>:` (`str_…:7`), so a reconnect with only `Last-Event-ID` finds it.
 Comment lines (`: ping`) keep idle connections open. To resume, repeat the request with
-the same `stream_id` and `Last-Event-ID: <last index seen>` (or `last_event_id=`): the
-tokens after it arrive exactly once, then the live ones. Headers: `X-Stream-Id`,
+`Last-Event-ID: <id of the last event seen>` (and the same `stream_id`, or
+`last_event_id=<index>`): the tokens after it arrive exactly once, then the live ones; after
+`done` or `error` the answer is 204. Headers: `X-Stream-Id`,
 `Cache-Control: no-store`, `X-Accel-Buffering: no`.
 """
 
@@ -66,8 +71,18 @@ def sse_response_doc() -> dict[int | str, dict[str, Any]]:
     }
 
 
-def _event(name: str, payload: type[BaseModel], *, numbered: bool = False) -> dict[str, Any]:
-    """One kind of event: its name, its JSON `data` and, for tokens, its index as `id`."""
+# Every event's `id` (schemas/event_ids.py): an optional `<stream_id>:` then its position.
+_NAMED = r"^(?:[A-Za-z0-9_-]{8,128}:)?"
+_EVENT_ID_PATTERNS = {
+    "start": _NAMED + r"(?:start|[0-9]+)$",
+    "token": _NAMED + r"[0-9]+$",
+    "done": _NAMED + r"done$",
+    "error": _NAMED + r"error$",
+}
+
+
+def _event(name: str, payload: type[BaseModel]) -> dict[str, Any]:
+    """One kind of event: its name, its JSON `data` and its `id`."""
     return {
         "type": "object",
         "properties": {
@@ -77,10 +92,10 @@ def _event(name: str, payload: type[BaseModel], *, numbered: bool = False) -> di
                 "contentMediaType": "application/json",
                 "contentSchema": {"$ref": f"#/components/schemas/{payload.__name__}"},
             },
-            "id": {"type": "string", "pattern": "^[0-9]+$"} if numbered else {"type": "string"},
+            "id": {"type": "string", "pattern": _EVENT_ID_PATTERNS[name]},
             "retry": {"type": "integer", "minimum": 0},
         },
-        "required": ["event", "data", "id"] if numbered else ["event", "data"],
+        "required": ["event", "data", "id"],
         "additionalProperties": False,
     }
 
@@ -93,7 +108,7 @@ def sse_event_schema() -> dict[str, Any]:
         "description": "One Server-Sent Event; `data` is JSON.",
         "oneOf": [
             _event("start", StartEvent),
-            _event("token", TokenEvent, numbered=True),
+            _event("token", TokenEvent),
             _event("done", DoneEvent),
             _event("error", ErrorEvent),
         ],

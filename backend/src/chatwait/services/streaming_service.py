@@ -18,6 +18,7 @@ from chatwait import log_context, metrics
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, UpstreamError
 from chatwait.models.stream import StreamMeta, StreamOutcome
+from chatwait.schemas.event_ids import event_id, same_stream_id, start_event_position
 from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
 from chatwait.services.admission import Slot
 from chatwait.services.chat_agent import ChatAgentService
@@ -59,23 +60,30 @@ class StreamingService:
         """The SSE events of one viewer: start, tokens from its index, done or error."""
         meta = opened.meta
         log_context.bind(stream_id=meta.stream_id, conversation_id=meta.conversation_id)
+        # Ids name the stream when the client did not (schemas/event_ids.py).
+        named = meta.stream_id if opened.ids_name_stream else None
         start = StartEvent(
             stream_id=meta.stream_id, conversation_id=meta.conversation_id, model=meta.model
         )
-        yield render_event("start", start, retry=self._settings.sse_retry_ms)
+        yield render_event(
+            "start",
+            start,
+            id=event_id(start_event_position(opened.start_index), named),
+            retry=self._settings.sse_retry_ms,
+        )
         items = self._supervisor.follow(meta.key, opened.start_index)
         try:
             async for item in items:
                 if not isinstance(item, Token):
-                    yield _final_event(meta, item)
+                    yield _final_event(meta, item, named)
                     continue
                 token = TokenEvent(index=item.index, text=item.text)
-                event = render_event("token", token, id=str(item.index))
+                event = render_event("token", token, id=event_id(str(item.index), named))
                 yield event
                 if _is_error_event(event):  # the token could not be encoded
                     return
         except ChatWaitError as error:
-            yield _error_event(error_outcome(error, token_count=0))
+            yield _error_event(error_outcome(error, token_count=0), named)
         finally:
             # Leaving early closes the follower now, not whenever the loop finalises it.
             if isinstance(items, AsyncGenerator):
@@ -95,11 +103,12 @@ def _is_error_event(event: bytes) -> bool:
     return b"\nevent: error\n" in b"\n" + event
 
 
-def render_event(
-    name: str, payload: BaseModel, *, id: str | None = None, retry: int | None = None
-) -> bytes:
+def render_event(name: str, payload: BaseModel, *, id: str, retry: int | None = None) -> bytes:
     """One SSE event as bytes; an event whose text cannot be encoded as UTF-8 (a lone
-    surrogate from the model) becomes an `error` event, so the stream never breaks off."""
+    surrogate from the model) becomes an `error` event, so the stream never breaks off.
+
+    Every event has an `id` (schemas/event_ids.py): a browser's reconnect sends the last
+    one back, and an event without one would leave it pointing at an earlier event."""
     try:
         return ServerSentEvent(
             event=name,
@@ -111,10 +120,10 @@ def render_event(
     except (PydanticSerializationError, UnicodeEncodeError):
         logger.warning("an SSE %s event could not be encoded; ending the stream", name)
         error = ErrorEvent(code=UpstreamError.code, message=UNENCODABLE_TEXT, retryable=True)
-        return render_event("error", error)
+        return render_event("error", error, id=same_stream_id(id, "error"))
 
 
-def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> bytes:
+def _final_event(meta: StreamMeta, outcome: StreamOutcome, named: str | None) -> bytes:
     if outcome.kind == "done":
         done = DoneEvent(
             stream_id=meta.stream_id,
@@ -123,11 +132,11 @@ def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> bytes:
             token_count=outcome.token_count,
             usage=outcome.usage,
         )
-        return render_event("done", done)
-    return _error_event(outcome)
+        return render_event("done", done, id=event_id("done", named))
+    return _error_event(outcome, named)
 
 
-def _error_event(outcome: StreamOutcome) -> bytes:
+def _error_event(outcome: StreamOutcome, named: str | None) -> bytes:
     metrics.STREAM_ERROR_EVENTS.labels(code=outcome.error_code or "internal_error").inc()
     error = ErrorEvent(
         code=outcome.error_code or "internal_error",
@@ -135,4 +144,4 @@ def _error_event(outcome: StreamOutcome) -> bytes:
         retryable=outcome.retryable,
         retry_after=outcome.retry_after,
     )
-    return render_event("error", error)
+    return render_event("error", error, id=event_id("error", named))

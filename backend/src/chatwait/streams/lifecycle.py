@@ -116,7 +116,11 @@ class StreamOpenRequest:
     message: str | None
     conversation_id: str | None
     stream_id: str | None
+    # The last token index the client saw; -1 when it saw only `start` (still a resume:
+    # an unknown stream is 404, a known one is never 409).
     last_event_id: int | None
+    # The client named no stream: event ids name it instead (schemas/event_ids.py).
+    ids_name_stream: bool = False
 
     @property
     def start_index(self) -> int:
@@ -128,6 +132,7 @@ class OpenedStream:
     meta: StreamMeta
     start_index: int
     started_run: bool
+    ids_name_stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,7 +222,7 @@ class StreamSupervisor:
             raise
         self.start(meta, run)
         logger.info("stream %s started", meta.stream_id)
-        return OpenedStream(meta, 0, started_run=True)
+        return OpenedStream(meta, 0, started_run=True, ids_name_stream=request.ids_name_stream)
 
     async def _find(self, request: StreamOpenRequest, digest: str | None) -> OpenedStream | None:
         assert request.stream_id is not None
@@ -226,7 +231,9 @@ class StreamSupervisor:
             return None
         if digest is not None and request.last_event_id is None and digest != meta.message_sha256:
             raise StreamIdInUse()
-        return OpenedStream(meta, request.start_index, started_run=False)
+        return OpenedStream(
+            meta, request.start_index, started_run=False, ids_name_stream=request.ids_name_stream
+        )
 
     def start(self, meta: StreamMeta, run: StreamedRun) -> None:
         """Drive `run` in the background; its tokens go to the store under `meta.key`."""
