@@ -22,7 +22,8 @@ import httpx
 # The console scripts of the environment this runs in (uv's .venv), whatever PATH says.
 BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_SECONDS = 60.0
-STOP_TIMEOUT_SECONDS = 10.0
+# Above the API's SHUTDOWN_GRACE_SECONDS (20): Ctrl-C lets running answers finish.
+STOP_TIMEOUT_SECONDS = 25.0
 
 
 class Stop(Exception):

@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from httpx_sse import ServerSentEvent
 from pydantic import ValidationError
 
 from chatwait import exceptions
 from chatwait.api import errors as api_errors
 from chatwait_ui.client import BackendError
+from chatwait_ui.client.errors import ConnectionBroken
+from chatwait_ui.client.events import parse_stream_event
 from chatwait_ui.config import UISettings
 from chatwait_ui.error_messages import HUMAN_MESSAGES
 from chatwait_ui.modes.mode_selector import ResponseMode, selected_mode
@@ -238,3 +241,24 @@ def test_no_api_module_imports_a_ui_library() -> None:
                 names = [node.module]
             offenders += [f"{module.name}: {n}" for n in names if n.split(".")[0] in ui_only]
     assert offenders == []
+
+
+def test_a_streamed_server_shutting_down_is_told_not_resumed() -> None:
+    """The stream's stored end is that error: resuming would replay it until the UI gave
+    up, so the person is told to ask again (a 503 on opening is still retried)."""
+    shutting = ServerSentEvent(
+        event="error",
+        data='{"code":"server_shutting_down","message":"stopping","retryable":true}',
+    )
+    store_down = ServerSentEvent(
+        event="error",
+        data='{"code":"store_unavailable","message":"down","retryable":true}',
+    )
+
+    with pytest.raises(BackendError) as told:
+        parse_stream_event(shutting, resumed=False)
+    with pytest.raises(ConnectionBroken):
+        parse_stream_event(store_down, resumed=False)
+
+    assert not isinstance(told.value, ConnectionBroken)
+    assert "restarting" in str(told.value)

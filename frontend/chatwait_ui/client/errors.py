@@ -22,6 +22,9 @@ from chatwait_ui.error_messages import describe_error
 # Errors after which the same request may succeed shortly (Redis restarting, this
 # backend instance shutting down while another takes over): the stream is resumed.
 RESUMABLE_CODES = frozenset({"store_unavailable", "server_shutting_down"})
+# Inside a stream, `server_shutting_down` is the stream's stored end (the run was
+# stopped), so resuming would only replay it: the person is told to ask again instead.
+RESUMABLE_EVENT_CODES = frozenset({"store_unavailable"})
 
 
 class BackendError(Exception):

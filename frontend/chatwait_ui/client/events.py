@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from httpx_sse import ServerSentEvent
 
-from chatwait_ui.client.errors import RESUMABLE_CODES, BackendError, ConnectionBroken
+from chatwait_ui.client.errors import RESUMABLE_EVENT_CODES, BackendError, ConnectionBroken
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def parse_stream_event(sse: ServerSentEvent, *, resumed: bool) -> StreamEvent | 
         raise ConnectionBroken(f"unreadable {sse.event!r} event") from exc
     if not isinstance(payload, Mapping):
         raise ConnectionBroken("unreadable 'error' event")
-    if payload.get("code") in RESUMABLE_CODES:
+    if payload.get("code") in RESUMABLE_EVENT_CODES:
         raise ConnectionBroken(f"the server said {payload['code']}")
     raise BackendError.from_payload(payload)
 
