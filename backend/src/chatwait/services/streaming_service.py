@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
+from json.encoder import encode_basestring
 
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
@@ -18,7 +19,7 @@ from chatwait import log_context, metrics
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, UpstreamError
 from chatwait.models.stream import StreamMeta, StreamOutcome
-from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
+from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent
 from chatwait.services.chat_agent import ChatAgentService
 from chatwait.streams.lifecycle import (
     OpenedStream,
@@ -61,11 +62,12 @@ class StreamingService:
                 if not isinstance(item, Token):
                     yield _final_event(meta, item)
                     continue
-                token = TokenEvent(index=item.index, text=item.text)
-                event = render_event("token", token, id=str(item.index))
-                yield event
-                if _is_error_event(event):  # the token could not be encoded
+                try:
+                    event = render_token(item.index, item.text)
+                except UnicodeEncodeError:  # a lone surrogate from the model
+                    yield _unencodable_event("token")
                     return
+                yield event
         except ChatWaitError as error:
             yield _error_event(error_outcome(error, token_count=0))
         finally:
@@ -82,11 +84,6 @@ UNENCODABLE_TEXT = (
 )
 
 
-def _is_error_event(event: bytes) -> bool:
-    # Matched as a whole line: JSON in `data:` escapes newlines, so it cannot fake one.
-    return b"\nevent: error\n" in b"\n" + event
-
-
 def render_event(
     name: str, payload: BaseModel, *, id: str | None = None, retry: int | None = None
 ) -> bytes:
@@ -101,9 +98,26 @@ def render_event(
             sep=SSE_LINE_SEPARATOR,
         ).encode()
     except (PydanticSerializationError, UnicodeEncodeError):
-        logger.warning("an SSE %s event could not be encoded; ending the stream", name)
-        error = ErrorEvent(code=UpstreamError.code, message=UNENCODABLE_TEXT, retryable=True)
-        return render_event("error", error)
+        return _unencodable_event(name)
+
+
+def _unencodable_event(name: str) -> bytes:
+    logger.warning("an SSE %s event could not be encoded; ending the stream", name)
+    error = ErrorEvent(code=UpstreamError.code, message=UNENCODABLE_TEXT, retryable=True)
+    return render_event("error", error)
+
+
+def render_token(index: int, text: str) -> bytes:
+    """`render_event("token", TokenEvent(index=index, text=text), id=str(index))`, byte
+    for byte, without a model per token: the per-token path of every stream.
+
+    Raises UnicodeEncodeError when `text` cannot be encoded (a lone surrogate); the
+    caller sends the unencodable-text error event instead, as render_event would.
+    """
+    # encode_basestring is json's C escaper with ensure_ascii=False: the same escapes
+    # as pydantic's JSON (\", \\, \n, \uXXXX for other controls, UTF-8 otherwise).
+    data = f'{{"index":{index},"text":{encode_basestring(text)}}}'
+    return f"id: {index}\nevent: token\ndata: {data}\n\n".encode()
 
 
 def _final_event(meta: StreamMeta, outcome: StreamOutcome) -> bytes:
