@@ -24,6 +24,7 @@ import base64
 import binascii
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -34,7 +35,7 @@ from chatwait.api.validation import field_error
 from chatwait.auth import scoped_id
 from chatwait.models.chat import chat_messages
 from chatwait.redis_client import guarded
-from chatwait.services.sqlite_session import SQLiteSessionStore
+from chatwait.services.sqlite_session import SQLiteSessionStore, SQLiteStoreSession
 
 TITLE_MAX_CHARS = 80
 UNTITLED = "New conversation"
@@ -99,6 +100,19 @@ class ConversationIndex(abc.ABC):
     ) -> None:
         """A turn wrote `added_messages` messages; the first write names the conversation."""
 
+    async def add_items(
+        self,
+        session: Session,
+        items: list[Any],
+        owner: str,
+        conversation_id: str,
+        added_messages: int,
+        first_text: str | None,
+    ) -> None:
+        """Append `items` to `session`, then `record` them (a store may do both at once)."""
+        await session.add_items(items)
+        await self.record(owner, conversation_id, added_messages, first_text)
+
     @abc.abstractmethod
     async def get(self, owner: str, conversation_id: str) -> ConversationInfo | None: ...
 
@@ -143,23 +157,50 @@ class SQLiteConversationIndex(ConversationIndex):
         """Create the table (once); the session store must be open."""
         await self._store.write(lambda connection: connection.executescript(_SCHEMA))
 
+    @staticmethod
+    def _upsert(
+        owner: str, conversation_id: str, added_messages: int, first_text: str | None
+    ) -> Callable[[sqlite3.Connection], object]:
+        """The statement that records a turn's write, to run inside a transaction."""
+        now = time.time()
+        row = (owner, conversation_id, make_title(first_text or ""), now, now, added_messages)
+        return lambda connection: connection.execute(
+            "INSERT INTO chatwait_conversations VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (owner, conversation_id) DO UPDATE SET "
+            "updated_at = excluded.updated_at, "
+            "message_count = message_count + excluded.message_count",
+            row,
+        )
+
     async def record(
         self, owner: str, conversation_id: str, added_messages: int, first_text: str | None
     ) -> None:
-        now = time.time()
-        row = (owner, conversation_id, make_title(first_text or ""), now, now, added_messages)
+        upsert = self._upsert(owner, conversation_id, added_messages, first_text)
 
-        def upsert(connection: sqlite3.Connection) -> None:
+        def in_transaction(connection: sqlite3.Connection) -> None:
             with connection:
-                connection.execute(
-                    "INSERT INTO chatwait_conversations VALUES (?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT (owner, conversation_id) DO UPDATE SET "
-                    "updated_at = excluded.updated_at, "
-                    "message_count = message_count + excluded.message_count",
-                    row,
-                )
+                upsert(connection)
 
-        await self._store.write(upsert)
+        await self._store.write(in_transaction)
+
+    async def add_items(
+        self,
+        session: Session,
+        items: list[Any],
+        owner: str,
+        conversation_id: str,
+        added_messages: int,
+        first_text: str | None,
+    ) -> None:
+        """History and list in one transaction when the session is on this store: they
+        never disagree, and the turn pays one thread hop and one commit, not two."""
+        if not isinstance(session, SQLiteStoreSession) or not items:
+            await super().add_items(
+                session, items, owner, conversation_id, added_messages, first_text
+            )
+            return
+        upsert = self._upsert(owner, conversation_id, added_messages, first_text)
+        await session.add_items_and(items, upsert)
 
     async def get(self, owner: str, conversation_id: str) -> ConversationInfo | None:
         row = await self._store.submit(
@@ -318,10 +359,11 @@ class IndexedSession:
         return await self.inner.get_items(limit)
 
     async def add_items(self, items: list[Any]) -> None:
-        await self.inner.add_items(items)
         messages = chat_messages(items)
         first_user = next((m["content"] for m in messages if m["role"] == "user"), None)
-        await self._index.record(self._owner, self._conversation_id, len(messages), first_user)
+        await self._index.add_items(
+            self.inner, items, self._owner, self._conversation_id, len(messages), first_user
+        )
 
     async def pop_item(self) -> Any:
         return await self.inner.pop_item()

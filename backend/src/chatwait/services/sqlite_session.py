@@ -188,12 +188,21 @@ class SQLiteStoreSession(SessionABC):
             window *= 2
 
     async def add_items(self, items: list[TResponseInputItem]) -> None:
+        await self.add_items_and(items, None)
+
+    async def add_items_and(
+        self,
+        items: list[TResponseInputItem],
+        also: Callable[[sqlite3.Connection], object] | None,
+    ) -> None:
+        """`add_items`, and `also(connection)` in the same transaction: the conversation
+        list's update rides along with the turn's write (one thread hop, one commit)."""
         if not items:
             return
         rows = [(self.session_id, json.dumps(item)) for item in items]
 
         def insert(connection: sqlite3.Connection) -> None:
-            with connection:  # one transaction: all items or none
+            with connection:  # one transaction: all items (and `also`) or none
                 connection.execute(
                     "INSERT OR IGNORE INTO agent_sessions (session_id) VALUES (?)",
                     (self.session_id,),
@@ -206,6 +215,8 @@ class SQLiteStoreSession(SessionABC):
                     "UPDATE agent_sessions SET updated_at = CURRENT_TIMESTAMP WHERE session_id = ?",
                     (self.session_id,),
                 )
+                if also is not None:
+                    also(connection)
 
         await self._store.write(insert)
 
