@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -100,6 +101,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await build_services(settings)
         app.state.services = services
+        # Everything built so far (the Agents SDK, openai, pydantic: a few hundred
+        # thousand objects) lives as long as the process. Freezing it takes it out of
+        # the collector's full passes, which otherwise stop every stream's loop for
+        # each pass over objects that are never garbage.
+        gc.freeze()
         try:
             yield
         finally:
