@@ -4,8 +4,9 @@ A "turn" does what a run does to its history: the SDK's way builds a SQLiteSessi
 (as ChatWait's conversation store did per run), reads the history, appends the user
 message and then the reply, and closes; the store's way takes a session from the one
 open store and does the same reads and writes; `store_with_index` is a ChatWait turn:
-the same through `SQLiteConversationStore`, which also updates the conversation list. CPU is the whole process's (all
-threads); wall time is reported too, since the SDK's fsync per commit waits on disk.
+the same through `SQLiteConversationStore`, which also updates the conversation list.
+CPU is the whole process's (all threads); wall time is reported too, since the SDK's
+fsync per commit waits on disk.
 
     python -m benchmarks.sqlite_sessions [--turns 400]
 """
