@@ -3,8 +3,10 @@
 A "turn" does what a run does to its history: the SDK's way builds a SQLiteSession
 (as ChatWait's conversation store did per run), reads the history, appends the user
 message and then the reply, and closes; the store's way takes a session from the one
-open store and does the same reads and writes. CPU is the whole process's (all
-threads); wall time is reported too, since the SDK's fsync per commit waits on disk.
+open store and does the same reads and writes; `store_with_index` is a ChatWait turn:
+the same through `SQLiteConversationStore`, which also updates the conversation list.
+CPU is the whole process's (all threads); wall time is reported too, since the SDK's
+fsync per commit waits on disk.
 
     python -m benchmarks.sqlite_sessions [--turns 400]
 """
@@ -22,6 +24,7 @@ from typing import Any
 
 from agents import SQLiteSession
 
+from chatwait.services.conversations import SQLiteConversationStore
 from chatwait.services.sqlite_session import SQLiteSessionStore
 
 CONVERSATIONS = 20
@@ -72,7 +75,24 @@ async def measure(turns: int, directory: Path) -> dict[str, dict[str, float]]:
         ours = await _timed(turns, store_turn)
     finally:
         await store.aclose()
-    return {"sdk_sqlite_session": sdk, "sqlite_session_store": ours}
+
+    # What a ChatWait turn does: the same, through the conversation store's session,
+    # which also keeps the conversation list (index) current on the same connection.
+    conversations = SQLiteConversationStore(directory / "conversations.db")
+    await conversations.open()
+
+    async def indexed_turn(turn: int) -> None:
+        session = conversations.session("bench", f"conv-{turn % CONVERSATIONS}")
+        user, reply = _items(turn)
+        await session.get_items()
+        await session.add_items(user)
+        await session.add_items(reply)
+
+    try:
+        indexed = await _timed(turns, indexed_turn)
+    finally:
+        await conversations.aclose()
+    return {"sdk_sqlite_session": sdk, "sqlite_session_store": ours, "store_with_index": indexed}
 
 
 def main(argv: list[str] | None = None) -> None:

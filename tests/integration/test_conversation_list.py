@@ -141,3 +141,30 @@ async def test_after_delete_the_id_starts_a_new_conversation_without_history(
     page = await listed(client)
     assert page["conversations"][0]["title"] == "fresh start"
     assert page["conversations"][0]["message_count"] == 2
+
+
+async def test_concurrent_turns_of_many_conversations_all_reach_history_and_list(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    """Regression (issue 10): on SQLite the list index wrote through its own connection
+    and held the file's write lock across an await (execute, then commit), while the
+    SDK's per-run sessions waited for that lock on worker threads and the event loop
+    waited for them (`SQLiteSession.close()` runs on the loop). Under concurrent turns
+    the server stalled for SQLite's busy timeout and turns failed. History and list now
+    share one connection, each write one transaction on its thread."""
+    upstream.default_scenario = Scenario(text="ok")
+    conversations = [f"concurrent-{i:02d}" for i in range(100)]
+
+    responses = await asyncio.gather(
+        *(
+            client.post("/chat/wait", json={"message": f"hi {cid}", "conversation_id": cid})
+            for cid in conversations
+        )
+    )
+
+    assert [r.status_code for r in responses] == [200] * len(conversations)
+    page = await listed(client, limit=100)
+    counts = {c["conversation_id"]: c["message_count"] for c in page["conversations"]}
+    assert counts == dict.fromkeys(conversations, 2)
+    history = await client.get(f"/conversations/{conversations[7]}")
+    assert [m["role"] for m in history.json()["messages"]] == ["user", "assistant"]

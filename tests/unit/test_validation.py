@@ -15,7 +15,7 @@ from chatwait.exceptions import InvalidLastEventId, UnsupportedMediaType, Valida
 from chatwait.schemas.chat import ChatRequest, StreamRequest
 from chatwait.schemas.events import TokenEvent
 from chatwait.schemas.text import well_formed
-from chatwait.services.streaming_service import render_event
+from chatwait.services.streaming_service import render_event, render_token
 
 
 @pytest.mark.parametrize(
@@ -130,3 +130,35 @@ def test_event_that_cannot_be_encoded_becomes_an_error_event() -> None:
     # The error keeps the stream's id form, so a reconnect after it gets 204.
     assert rendered.startswith(b"id: str_abcdefgh:error\nevent: error\n")
     assert b'"code":"upstream_error"' in rendered
+
+
+# Every ASCII character (controls, quote, backslash, DEL), separators JSON treats
+# specially in JavaScript, non-BMP text and empty text.
+_TOKEN_TEXTS = [
+    "".join(map(chr, range(128))),
+    "\u2028\u2029",
+    "é ünïcode 😀 \u00a0\ufeff",
+    "",
+    "line\r\nbreak\tand </script>",
+]
+
+
+@pytest.mark.parametrize("text", _TOKEN_TEXTS)
+@pytest.mark.parametrize("index", [0, 7, 123456])
+def test_token_fast_path_renders_exactly_what_render_event_does(index: int, text: str) -> None:
+    """The per-token fast path skips the pydantic model: its bytes must stay the model's."""
+    expected = render_event("token", TokenEvent(index=index, text=text), id=str(index))
+
+    assert render_token(index, text) == expected
+
+
+def test_token_fast_path_names_a_server_named_stream_in_the_id() -> None:
+    expected = render_event("token", TokenEvent(index=3, text="x"), id="str_abc:3")
+
+    assert render_token(3, "x", "str_abc") == expected
+
+
+def test_token_fast_path_refuses_text_that_cannot_be_encoded() -> None:
+    """The caller turns this into the unencodable-text error event (test above)."""
+    with pytest.raises(UnicodeEncodeError):
+        render_token(3, "a\ud800b")

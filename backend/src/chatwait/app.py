@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -108,6 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await build_services(settings)
         app.state.services = services
+        # Everything built so far (the Agents SDK, openai, pydantic: a few hundred
+        # thousand objects) lives as long as the process. Freezing it takes it out of
+        # the collector's full passes, which otherwise stop every stream's loop for
+        # each pass over objects that are never garbage.
+        gc.freeze()
         # SIGTERM drains first (chatwait/shutdown.py); uvicorn's own shutdown follows.
         graceful = GracefulShutdown(services, settings.shutdown_grace_seconds)
         graceful.install()

@@ -51,12 +51,13 @@ async def require_json_body(request: Request) -> None:
         raise UnsupportedMediaType()
 
 
-def stream_query(request: Request) -> StreamQuery:
+async def stream_query(request: Request) -> StreamQuery:
     """The query parameters of `GET /chat/streaming`, validated as one object.
 
     Read here rather than as separate FastAPI query parameters, so that the OpenAPI
     schema can describe them as one object (schemas/openapi.py) with the rules across
-    fields: a message or a stream_id, and a stream_id with last_event_id."""
+    fields: a message or a stream_id, and a stream_id with last_event_id. `async` so
+    that FastAPI runs it on the loop, not in its thread pool (a thread hop per stream)."""
     try:
         return StreamQuery.model_validate(dict(request.query_params))
     except ValidationError as error:

@@ -1,11 +1,12 @@
 """What a stream store keeps about one streamed run.
 
 A stream is an append-only list of text deltas (token `i` is the `i`-th delta) plus one
-terminal outcome. Stores serialise these models as JSON, so they must stay plain data.
+terminal outcome. Stores serialise the models as JSON, so they must stay plain data.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel
@@ -47,8 +48,13 @@ class StreamOutcome(BaseModel):
     retry_after: str | None = None
 
 
-class StreamRead(BaseModel):
-    """One read from a store: tokens from a start index, and the outcome once all are read."""
+@dataclass(frozen=True, slots=True)
+class StreamRead:
+    """One read from a store: tokens from a start index, and the outcome once all are read.
+
+    A plain dataclass, not a model: one is made per token a viewer receives, it is never
+    serialised, and a pydantic model's validation cost more than the read itself.
+    """
 
     tokens: list[str]
     outcome: StreamOutcome | None = None

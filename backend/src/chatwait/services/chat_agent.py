@@ -11,7 +11,7 @@ taken (`reserve`); both are given back when the run ends. `reply()` awaits `Runn
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 
 from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming, Usage
 from openai.types.responses import ResponseTextDeltaEvent
@@ -43,6 +43,17 @@ class RunDeadline:
         self.seconds = seconds or None
         loop = asyncio.get_running_loop()
         self._when = loop.time() + self.seconds if self.seconds else None
+        # For `next_of`: one timer for the whole run, and the task waiting under it now.
+        self._timer: asyncio.TimerHandle | None = None
+        self._waiting: asyncio.Task[object] | None = None
+        self._cancelling = 0
+        self._fired = False
+
+    def _expired(self) -> UpstreamTimeout:
+        return UpstreamTimeout(
+            f"The answer took longer than the server's limit of {self.seconds:g} s "
+            "(MAX_RUN_SECONDS) and was stopped."
+        )
 
     async def run[T](self, awaitable: Awaitable[T]) -> T:
         """Await `awaitable`, cancelling it and raising `upstream_timeout` at the deadline."""
@@ -53,10 +64,42 @@ class RunDeadline:
         except TimeoutError as error:
             if not timeout.expired():
                 raise
-            raise UpstreamTimeout(
-                f"The answer took longer than the server's limit of {self.seconds:g} s "
-                "(MAX_RUN_SECONDS) and was stopped."
-            ) from error
+            raise self._expired() from error
+
+    async def next_of[T](self, events: AsyncIterator[T]) -> T:
+        """`anext(events)` under the deadline, as `run` does it, but with one timer for
+        the whole run instead of a timeout context per event: a streamed run waits for
+        dozens of events. The timer cancels only a wait for an event, never the task
+        while it is elsewhere (at the caller's `yield`); a wait that starts after the
+        deadline raises at once. Close the deadline with `close()`."""
+        if self._when is None:
+            return await anext(events)
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._when:
+            raise self._expired()
+        task = asyncio.current_task()
+        assert task is not None
+        if self._timer is None:
+            self._timer = loop.call_at(self._when, self._expire)
+        self._waiting, self._cancelling = task, task.cancelling()
+        try:
+            return await anext(events)
+        except asyncio.CancelledError:
+            # As asyncio.timeout: ours only when no other cancel is pending on the task.
+            if self._fired and task.uncancel() <= self._cancelling:
+                raise self._expired() from None
+            raise
+        finally:
+            self._waiting = None
+
+    def _expire(self) -> None:
+        if self._waiting is not None:
+            self._fired = True
+            self._waiting.cancel()
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 def _token_usage(usage: Usage) -> TokenUsage:
@@ -110,7 +153,7 @@ class AgentStreamedRun:
                 # at `yield`: a timeout firing while the producer writes to the store would
                 # cancel the producer's await, not this one.
                 try:
-                    event = await self._deadline.run(anext(events))
+                    event = await self._deadline.next_of(events)
                 except StopAsyncIteration:
                     self._observed.completed(self.usage())
                     return
@@ -124,6 +167,8 @@ class AgentStreamedRun:
                     yield event.data.delta
         except Exception as error:
             raise _run_failure(self._conversations, error, self._observed) from error
+        finally:
+            self._deadline.close()
         # `events` is deliberately not closed here when the producer stops early: the
         # SDK's generator, closed before the run is cancelled, waits for the whole run
         # to finish. The producer calls `cancel()`, which stops the run and its events.

@@ -7,7 +7,8 @@ the conversation to the top; when the session is cleared, the entry goes too. So
 list never needs a scan of history, and costs a turn one small write.
 
     ConversationIndex
-    ├── SQLiteConversationIndex   a table in the session store's SQLite file
+    ├── SQLiteConversationIndex   a table in the session store's SQLite file, on its
+    │                             one connection
     └── RedisConversationIndex    a hash per conversation, a sorted set per principal
 
 Pages are ordered by (updated_at, conversation_id), newest first, and the cursor is the
@@ -21,12 +22,12 @@ from __future__ import annotations
 import abc
 import base64
 import binascii
+import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, cast
 
-import aiosqlite
 from agents.memory import Session, SessionSettings
 from redis.asyncio import Redis
 
@@ -34,6 +35,7 @@ from chatwait.api.validation import field_error
 from chatwait.auth import scoped_id
 from chatwait.models.chat import chat_messages
 from chatwait.redis_client import guarded
+from chatwait.services.sqlite_session import SQLiteSessionStore, SQLiteStoreSession
 
 TITLE_MAX_CHARS = 80
 UNTITLED = "New conversation"
@@ -98,6 +100,19 @@ class ConversationIndex(abc.ABC):
     ) -> None:
         """A turn wrote `added_messages` messages; the first write names the conversation."""
 
+    async def add_items(
+        self,
+        session: Session,
+        items: list[Any],
+        owner: str,
+        conversation_id: str,
+        added_messages: int,
+        first_text: str | None,
+    ) -> None:
+        """Append `items` to `session`, then `record` them (a store may do both at once)."""
+        await session.add_items(items)
+        await self.record(owner, conversation_id, added_messages, first_text)
+
     @abc.abstractmethod
     async def get(self, owner: str, conversation_id: str) -> ConversationInfo | None: ...
 
@@ -131,76 +146,105 @@ _COLUMNS = "conversation_id, title, created_at, updated_at, message_count"
 
 
 class SQLiteConversationIndex(ConversationIndex):
-    """One aiosqlite connection (its own thread), opened once, in the sessions' file."""
+    """A table in the sessions' SQLite file, on the session store's one connection and
+    thread: a turn's index write is one more short statement there, not a second
+    connection (and thread) contending for the same file's write lock."""
 
-    def __init__(self, db_path: Path) -> None:
-        self._db_path = db_path
-        self._db: aiosqlite.Connection | None = None
-
-    @property
-    def _connection(self) -> aiosqlite.Connection:
-        assert self._db is not None, "open() the index first"
-        return self._db
+    def __init__(self, store: SQLiteSessionStore) -> None:
+        self._store = store
 
     async def open(self) -> None:
-        self._db = await aiosqlite.connect(self._db_path, timeout=5)
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._db.executescript(_SCHEMA)
-        await self._db.commit()
+        """Create the table (once); the session store must be open."""
+        await self._store.write(lambda connection: connection.executescript(_SCHEMA))
 
-    async def record(
-        self, owner: str, conversation_id: str, added_messages: int, first_text: str | None
-    ) -> None:
+    @staticmethod
+    def _upsert(
+        owner: str, conversation_id: str, added_messages: int, first_text: str | None
+    ) -> Callable[[sqlite3.Connection], object]:
+        """The statement that records a turn's write, to run inside a transaction."""
         now = time.time()
-        await self._connection.execute(
+        row = (owner, conversation_id, make_title(first_text or ""), now, now, added_messages)
+        return lambda connection: connection.execute(
             "INSERT INTO chatwait_conversations VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (owner, conversation_id) DO UPDATE SET "
             "updated_at = excluded.updated_at, "
             "message_count = message_count + excluded.message_count",
-            (owner, conversation_id, make_title(first_text or ""), now, now, added_messages),
+            row,
         )
-        await self._connection.commit()
+
+    async def record(
+        self, owner: str, conversation_id: str, added_messages: int, first_text: str | None
+    ) -> None:
+        upsert = self._upsert(owner, conversation_id, added_messages, first_text)
+
+        def in_transaction(connection: sqlite3.Connection) -> None:
+            with connection:
+                upsert(connection)
+
+        await self._store.write(in_transaction)
+
+    async def add_items(
+        self,
+        session: Session,
+        items: list[Any],
+        owner: str,
+        conversation_id: str,
+        added_messages: int,
+        first_text: str | None,
+    ) -> None:
+        """History and list in one transaction when the session is on this store: they
+        never disagree, and the turn pays one thread hop and one commit, not two."""
+        if not isinstance(session, SQLiteStoreSession) or not items:
+            await super().add_items(
+                session, items, owner, conversation_id, added_messages, first_text
+            )
+            return
+        upsert = self._upsert(owner, conversation_id, added_messages, first_text)
+        await session.add_items_and(items, upsert)
 
     async def get(self, owner: str, conversation_id: str) -> ConversationInfo | None:
-        async with self._connection.execute(
-            f"SELECT {_COLUMNS} FROM chatwait_conversations "  # noqa: S608 - constant columns
-            "WHERE owner = ? AND conversation_id = ?",
-            (owner, conversation_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._store.submit(
+            lambda connection: connection.execute(
+                f"SELECT {_COLUMNS} FROM chatwait_conversations "  # noqa: S608 - constant columns
+                "WHERE owner = ? AND conversation_id = ?",
+                (owner, conversation_id),
+            ).fetchone()
+        )
         return ConversationInfo(*row) if row else None
 
     async def page(self, owner: str, limit: int, cursor: str | None) -> ConversationPage:
         after = decode_cursor(cursor) if cursor else (float("inf"), "")
-        async with self._connection.execute(
-            f"SELECT {_COLUMNS} FROM chatwait_conversations "  # noqa: S608 - constant columns
-            "WHERE owner = ? AND (updated_at < ? OR (updated_at = ? AND conversation_id < ?)) "
-            "ORDER BY updated_at DESC, conversation_id DESC LIMIT ?",
-            (owner, after[0], after[0], after[1] or "\U0010ffff", limit + 1),
-        ) as rows:
-            items = [ConversationInfo(*row) async for row in rows]
-        return _page(items, limit)
+        rows = await self._store.submit(
+            lambda connection: connection.execute(
+                f"SELECT {_COLUMNS} FROM chatwait_conversations "  # noqa: S608 - constant columns
+                "WHERE owner = ? AND (updated_at < ? OR (updated_at = ? AND conversation_id < ?)) "
+                "ORDER BY updated_at DESC, conversation_id DESC LIMIT ?",
+                (owner, after[0], after[0], after[1] or "\U0010ffff", limit + 1),
+            ).fetchall()
+        )
+        return _page([ConversationInfo(*row) for row in rows], limit)
 
     async def rename(self, owner: str, conversation_id: str, title: str) -> bool:
-        cursor = await self._connection.execute(
-            "UPDATE chatwait_conversations SET title = ? WHERE owner = ? AND conversation_id = ?",
-            (title, owner, conversation_id),
-        )
-        await self._connection.commit()
-        return cursor.rowcount > 0
+        def update(connection: sqlite3.Connection) -> bool:
+            with connection:
+                cursor = connection.execute(
+                    "UPDATE chatwait_conversations SET title = ? "
+                    "WHERE owner = ? AND conversation_id = ?",
+                    (title, owner, conversation_id),
+                )
+            return cursor.rowcount > 0
+
+        return await self._store.write(update)
 
     async def remove(self, owner: str, conversation_id: str) -> None:
-        await self._connection.execute(
-            "DELETE FROM chatwait_conversations WHERE owner = ? AND conversation_id = ?",
-            (owner, conversation_id),
-        )
-        await self._connection.commit()
+        def delete(connection: sqlite3.Connection) -> None:
+            with connection:
+                connection.execute(
+                    "DELETE FROM chatwait_conversations WHERE owner = ? AND conversation_id = ?",
+                    (owner, conversation_id),
+                )
 
-    async def aclose(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        await self._store.write(delete)
 
 
 class RedisConversationIndex(ConversationIndex):
@@ -331,10 +375,11 @@ class IndexedSession:
         return await self.inner.get_items(limit)
 
     async def add_items(self, items: list[Any]) -> None:
-        await self.inner.add_items(items)
         messages = chat_messages(items)
         first_user = next((m["content"] for m in messages if m["role"] == "user"), None)
-        await self._index.record(self._owner, self._conversation_id, len(messages), first_user)
+        await self._index.add_items(
+            self.inner, items, self._owner, self._conversation_id, len(messages), first_user
+        )
 
     async def pop_item(self) -> Any:
         return await self.inner.pop_item()

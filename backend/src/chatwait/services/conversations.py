@@ -27,7 +27,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from agents import SQLiteSession
 from agents.extensions.memory.redis_session import RedisSession
 from agents.memory import Session
 from redis.exceptions import RedisError
@@ -45,6 +44,7 @@ from chatwait.services.conversation_index import (
     RedisConversationIndex,
     SQLiteConversationIndex,
 )
+from chatwait.services.sqlite_session import SQLiteSessionStore
 
 # A Redis lease outlives a crashed worker by at most this long; the holder renews it.
 REDIS_LEASE_SECONDS = 30
@@ -168,23 +168,19 @@ class SQLiteConversationStore(ConversationStore):
     """Sessions in one SQLite file; leases in this process (a single worker)."""
 
     def __init__(self, db_path: Path) -> None:
-        self._db_path = db_path
+        # One connection and one thread for every conversation's history and the index
+        # (services/sqlite_session.py): a session costs nothing to make or close.
+        self._sessions = SQLiteSessionStore(db_path)
         # Scoped conversation id → the stream running its turn (None: a wait request).
         self._busy: dict[str, str | None] = {}
-        self.index = SQLiteConversationIndex(db_path)
+        self.index = SQLiteConversationIndex(self._sessions)
 
     async def open(self) -> None:
-        if str(self._db_path) != ":memory:":
-            self._db_path.parent.mkdir(parents=True, exist_ok=True)
+        await self._sessions.open()
         await super().open()
 
     def _session(self, key: str) -> Session:
-        return SQLiteSession(key, self._db_path)
-
-    def close_session(self, session: IndexedSession) -> None:
-        # SQLiteSession keeps one connection per worker thread until closed.
-        if isinstance(session.inner, SQLiteSession):
-            session.inner.close()
+        return self._sessions.session(key)
 
     async def acquire(
         self, owner: str, conversation_id: str, stream_id: str | None = None
@@ -202,18 +198,15 @@ class SQLiteConversationStore(ConversationStore):
         return None
 
     async def ping(self) -> None:
-        def query() -> None:
-            with contextlib.closing(sqlite3.connect(self._db_path, timeout=2)) as connection:
-                connection.execute("SELECT 1")
-
         try:
-            await asyncio.to_thread(query)
+            await self._sessions.submit(lambda connection: connection.execute("SELECT 1"))
         except sqlite3.Error as error:
             raise StoreUnavailable("The conversation store (SQLite) does not answer.") from error
 
     async def aclose(self) -> None:
         self._busy.clear()
         await super().aclose()
+        await self._sessions.aclose()
 
 
 # Release only our own lease: a lease that expired and was taken by another worker

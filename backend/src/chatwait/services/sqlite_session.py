@@ -124,12 +124,17 @@ class SQLiteSessionStore:
         return SQLiteStoreSession(self, conversation_id, session_settings)
 
     def submit(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
-        """Run `work(connection)` on the store's thread."""
+        """Run `work(connection)` on the store's thread (reads; see `write` for writes)."""
         if self._executor is None or self._connection is None:
             # A sqlite3 error, so the conversation store reports it as store_unavailable.
             raise sqlite3.ProgrammingError("the SQLite session store is not open")
         connection = self._connection
         return asyncio.get_running_loop().run_in_executor(self._executor, work, connection)
+
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on the store's thread and wait for it to end even when
+        the caller is cancelled meanwhile (it commits regardless)."""
+        return await _finish_even_if_cancelled(self.submit(work))
 
     async def aclose(self) -> None:
         """Close the connection (after queued statements) and stop the thread."""
@@ -183,12 +188,21 @@ class SQLiteStoreSession(SessionABC):
             window *= 2
 
     async def add_items(self, items: list[TResponseInputItem]) -> None:
+        await self.add_items_and(items, None)
+
+    async def add_items_and(
+        self,
+        items: list[TResponseInputItem],
+        also: Callable[[sqlite3.Connection], object] | None,
+    ) -> None:
+        """`add_items`, and `also(connection)` in the same transaction: the conversation
+        list's update rides along with the turn's write (one thread hop, one commit)."""
         if not items:
             return
         rows = [(self.session_id, json.dumps(item)) for item in items]
 
         def insert(connection: sqlite3.Connection) -> None:
-            with connection:  # one transaction: all items or none
+            with connection:  # one transaction: all items (and `also`) or none
                 connection.execute(
                     "INSERT OR IGNORE INTO agent_sessions (session_id) VALUES (?)",
                     (self.session_id,),
@@ -201,8 +215,10 @@ class SQLiteStoreSession(SessionABC):
                     "UPDATE agent_sessions SET updated_at = CURRENT_TIMESTAMP WHERE session_id = ?",
                     (self.session_id,),
                 )
+                if also is not None:
+                    also(connection)
 
-        await _finish_even_if_cancelled(self._store.submit(insert))
+        await self._store.write(insert)
 
     async def pop_item(self) -> TResponseInputItem | None:
         """Remove and return the newest valid item (invalid rows on top are dropped)."""
@@ -222,7 +238,7 @@ class SQLiteStoreSession(SessionABC):
                     if items:
                         return items[0]
 
-        return await _finish_even_if_cancelled(self._store.submit(pop))
+        return await self._store.write(pop)
 
     async def clear_session(self) -> None:
         def clear(connection: sqlite3.Connection) -> None:
@@ -234,7 +250,7 @@ class SQLiteStoreSession(SessionABC):
                     "DELETE FROM agent_sessions WHERE session_id = ?", (self.session_id,)
                 )
 
-        await _finish_even_if_cancelled(self._store.submit(clear))
+        await self._store.write(clear)
 
 
 __all__ = ["SQLiteSessionStore", "SQLiteStoreSession"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator
+from json.encoder import encode_basestring
 
 from pydantic import BaseModel
 from pydantic_core import PydanticSerializationError
@@ -19,7 +20,7 @@ from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, UpstreamError
 from chatwait.models.stream import StreamMeta, StreamOutcome
 from chatwait.schemas.event_ids import event_id, same_stream_id, start_event_position
-from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent, TokenEvent
+from chatwait.schemas.events import DoneEvent, ErrorEvent, StartEvent
 from chatwait.services.admission import Slot
 from chatwait.services.chat_agent import ChatAgentService
 from chatwait.streams.lifecycle import (
@@ -77,11 +78,12 @@ class StreamingService:
                 if not isinstance(item, Token):
                     yield _final_event(meta, item, named)
                     continue
-                token = TokenEvent(index=item.index, text=item.text)
-                event = render_event("token", token, id=event_id(str(item.index), named))
-                yield event
-                if _is_error_event(event):  # the token could not be encoded
+                try:
+                    event = render_token(item.index, item.text, named)
+                except UnicodeEncodeError:  # a lone surrogate from the model
+                    yield _unencodable_event("token", event_id(str(item.index), named))
                     return
+                yield event
         except ChatWaitError as error:
             yield _error_event(error_outcome(error, token_count=0), named)
         finally:
@@ -96,11 +98,6 @@ SSE_LINE_SEPARATOR = "\n"
 UNENCODABLE_TEXT = (
     "The language model service sent text that cannot be encoded (invalid Unicode); try again."
 )
-
-
-def _is_error_event(event: bytes) -> bool:
-    # Matched as a whole line: JSON in `data:` escapes newlines, so it cannot fake one.
-    return b"\nevent: error\n" in b"\n" + event
 
 
 def render_event(name: str, payload: BaseModel, *, id: str, retry: int | None = None) -> bytes:
@@ -118,9 +115,28 @@ def render_event(name: str, payload: BaseModel, *, id: str, retry: int | None = 
             sep=SSE_LINE_SEPARATOR,
         ).encode()
     except (PydanticSerializationError, UnicodeEncodeError):
-        logger.warning("an SSE %s event could not be encoded; ending the stream", name)
-        error = ErrorEvent(code=UpstreamError.code, message=UNENCODABLE_TEXT, retryable=True)
-        return render_event("error", error, id=same_stream_id(id, "error"))
+        return _unencodable_event(name, id)
+
+
+def _unencodable_event(name: str, id: str) -> bytes:
+    """The error event that ends a stream in place of an event that cannot be encoded
+    (`id` is that event's: the error keeps the stream's id form)."""
+    logger.warning("an SSE %s event could not be encoded; ending the stream", name)
+    error = ErrorEvent(code=UpstreamError.code, message=UNENCODABLE_TEXT, retryable=True)
+    return render_event("error", error, id=same_stream_id(id, "error"))
+
+
+def render_token(index: int, text: str, named: str | None = None) -> bytes:
+    """`render_event("token", TokenEvent(index=index, text=text), id=event_id(…))`,
+    byte for byte, without a model per token: the per-token path of every stream.
+
+    Raises UnicodeEncodeError when `text` cannot be encoded (a lone surrogate); the
+    caller sends the unencodable-text error event instead, as render_event would.
+    """
+    # encode_basestring is json's C escaper with ensure_ascii=False: the same escapes
+    # as pydantic's JSON (\", \\, \n, \uXXXX for other controls, UTF-8 otherwise).
+    data = f'{{"index":{index},"text":{encode_basestring(text)}}}'
+    return f"id: {event_id(str(index), named)}\nevent: token\ndata: {data}\n\n".encode()
 
 
 def _final_event(meta: StreamMeta, outcome: StreamOutcome, named: str | None) -> bytes:

@@ -252,8 +252,15 @@ class StreamSupervisor:
         """Tokens of the stream stored under `stream_id` (a `StreamMeta.key`) from index
         `start`, live as they arrive, then the outcome."""
         index = start
+        touched = -float("inf")
         while True:
-            await self._store.touch_viewer(stream_id)
+            # The heartbeat once per interval, not per read (a read per token): the
+            # watcher only needs it within STREAM_ABANDON_SECONDS, which is at least
+            # three intervals, and a read waits at most one.
+            now = time.monotonic()
+            if now - touched >= self._heartbeat_seconds:
+                await self._store.touch_viewer(stream_id)
+                touched = now
             read = await self._store.read(stream_id, index, wait_seconds=self._heartbeat_seconds)
             for text in read.tokens:
                 yield Token(index, text)
