@@ -95,6 +95,29 @@ async def test_lone_surrogate_from_the_model_ends_the_stream_with_an_error_on_ev
     assert resumed[-1].json()["code"] == "upstream_error"
 
 
+async def test_stream_whose_answer_holds_a_lone_surrogate_still_records_its_end(
+    client: httpx.AsyncClient, upstream: UpstreamEmulator
+) -> None:
+    """Regression: on Redis the outcome (its full answer held the surrogate) could not
+    be stored as JSON, so a viewer resuming after the bad token waited for an end that
+    never came, and got producer_lost once the lease lapsed."""
+    upstream.enqueue(Scenario(chunks=["Hi ", "\ud800", " there"]))
+    params = {"message": "hi", "stream_id": "surrogate-stream-2"}
+    await collect_sse(client, "GET", "/chat/streaming", params=params)
+
+    _, after_bad_token = await collect_sse(
+        client,
+        "GET",
+        "/chat/streaming",
+        params={"stream_id": "surrogate-stream-2"},
+        headers={"Last-Event-ID": "2"},
+        timeout=5,
+    )
+
+    assert [e.event for e in after_bad_token] == ["start", "error"]
+    assert after_bad_token[-1].json()["code"] == "upstream_error"
+
+
 async def test_conversation_holding_a_lone_surrogate_stays_readable_and_usable(
     client: httpx.AsyncClient, upstream: UpstreamEmulator
 ) -> None:

@@ -346,6 +346,9 @@ class StreamSupervisor:
             await self._store.finish(stream_id, outcome)
         except ChatWaitError:
             logger.warning("stream %s: could not record its outcome", stream_id)
+        except Exception:
+            # Viewers then report producer_lost once the lease lapses, not hang.
+            logger.exception("stream %s: could not record its outcome", stream_id)
 
     async def _watch(self, stream_id: str, producer: asyncio.Task[None]) -> None:
         """Renew the producer's lease; cancel it on request or when nobody watches.

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from typing import Any
 
@@ -37,6 +38,13 @@ from chatwait.streams.store import StreamStore
 
 # How long an unfinished stream's keys live past the TTL when MAX_RUN_SECONDS is off.
 MAX_RUN_SECONDS = 3600
+
+
+def _outcome_json(outcome: StreamOutcome) -> str:
+    """The outcome as ASCII JSON. A model's answer may hold a lone surrogate, which
+    pydantic's JSON encoder refuses; json.dumps escapes it (\\ud800), so the outcome is
+    stored all the same and the SSE renderer decides what a viewer gets."""
+    return json.dumps(outcome.model_dump(mode="json"))
 
 
 class RedisStreamStore(StreamStore):
@@ -93,7 +101,7 @@ class RedisStreamStore(StreamStore):
     async def finish(self, stream_id: str, outcome: StreamOutcome) -> None:
         won = await guarded(
             self._redis.set(
-                self._key(stream_id, "outcome"), outcome.model_dump_json(), nx=True, px=self._ttl
+                self._key(stream_id, "outcome"), _outcome_json(outcome), nx=True, px=self._ttl
             )
         )
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -131,7 +139,9 @@ class RedisStreamStore(StreamStore):
                 raw = await guarded(self._redis.get(self._key(stream_id, "outcome")))
                 if raw is None:  # expired between the two calls
                     raise StreamNotFound()
-                return StreamRead(tokens=tokens, outcome=StreamOutcome.model_validate_json(raw))
+                return StreamRead(
+                    tokens=tokens, outcome=StreamOutcome.model_validate(json.loads(raw))
+                )
             tokens.append(fields["t"])
         return StreamRead(tokens=tokens)
 
