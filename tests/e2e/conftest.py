@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+
+from tests.integration.conftest import EMULATED_MODEL, UPSTREAM_KEY
+from tests.support.backend import backend_settings, serve_backend
+from tests.support.servers import ServerThread
 
 CHROMIUM = "/usr/bin/chromium"
 # Flags that work on this machine: no GPU, no sandbox as root, no calls home.
@@ -37,3 +43,17 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+@contextmanager
+def emulated_backend(data_dir: Path, upstream_url: str, **overrides: Any) -> Iterator[ServerThread]:
+    """The backend the browser tests talk to: the upstream emulator as its model."""
+    settings = backend_settings(
+        data_dir,
+        llm_base_url=f"{upstream_url}/v1",
+        llm_api_key=UPSTREAM_KEY,
+        llm_model=EMULATED_MODEL,
+        **overrides,
+    )
+    with serve_backend(settings) as server:
+        yield server

@@ -14,9 +14,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.e2e.conftest import SCREENSHOTS
-from tests.integration.conftest import EMULATED_MODEL, UPSTREAM_KEY
-from tests.support.backend import backend_settings, serve_backend
+from tests.e2e.conftest import SCREENSHOTS, emulated_backend
 from tests.support.servers import ServerThread
 from tests.support.ui import RestartableUI, assert_clean_ui_log
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
@@ -35,14 +33,9 @@ def backend(
     tmp_path_factory: pytest.TempPathFactory,
     upstream_server: tuple[ServerThread, UpstreamEmulator],
 ) -> Iterator[ServerThread]:
-    settings = backend_settings(
-        tmp_path_factory.mktemp("backend"),
-        llm_base_url=f"{upstream_server[0].url}/v1",
-        llm_api_key=UPSTREAM_KEY,
-        llm_model=EMULATED_MODEL,
-        chatwait_api_keys=API_KEYS,
-    )
-    with serve_backend(settings) as server:
+    with emulated_backend(
+        tmp_path_factory.mktemp("backend"), upstream_server[0].url, chatwait_api_keys=API_KEYS
+    ) as server:
         yield server
 
 

@@ -16,10 +16,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from chatwait_ui.modes.wait_mode import waiting_text
-from tests.e2e.conftest import SCREENSHOTS
-from tests.integration.conftest import EMULATED_MODEL, UPSTREAM_KEY
+from tests.e2e.conftest import SCREENSHOTS, emulated_backend
+from tests.integration.conftest import EMULATED_MODEL
 from tests.integration.ui.test_ui_client import TRICKY_CHUNKS, TRICKY_TEXT
-from tests.support.backend import backend_settings, serve_backend
 from tests.support.servers import (
     ServerProcess,
     ServerThread,
@@ -37,13 +36,7 @@ def backend(
     tmp_path_factory: pytest.TempPathFactory,
     upstream_server: tuple[ServerThread, UpstreamEmulator],
 ) -> Iterator[ServerThread]:
-    settings = backend_settings(
-        tmp_path_factory.mktemp("backend"),
-        llm_base_url=f"{upstream_server[0].url}/v1",
-        llm_api_key=UPSTREAM_KEY,
-        llm_model=EMULATED_MODEL,
-    )
-    with serve_backend(settings) as server:
+    with emulated_backend(tmp_path_factory.mktemp("backend"), upstream_server[0].url) as server:
         yield server
 
 
