@@ -57,11 +57,15 @@ class ChatWaitError(Exception):
         *,
         details: Any = None,
         headers: dict[str, str] | None = None,
-        retry_after: str | None = None,
+        retry_after: str | int | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.details = details
         self.headers = dict(headers or {})
+        if isinstance(retry_after, int):
+            # Our own hints are whole seconds, and never 0 (that would invite a tight loop);
+            # a provider's Retry-After (a str) is forwarded as it came.
+            retry_after = str(max(1, retry_after))
         self.retry_after = retry_after
         if retry_after:
             self.headers["Retry-After"] = retry_after
@@ -175,7 +179,7 @@ class RateLimited(ChatWaitError):
     retryable = True
 
     def __init__(self, message: str | None = None, *, retry_after_seconds: int) -> None:
-        super().__init__(message, retry_after=str(max(1, retry_after_seconds)))
+        super().__init__(message, retry_after=retry_after_seconds)
 
 
 class TooManyRuns(RateLimited):
@@ -215,7 +219,7 @@ class ServerBusy(ChatWaitError):
     retryable = True
 
     def __init__(self, message: str | None = None, *, retry_after_seconds: int) -> None:
-        super().__init__(message, retry_after=str(max(1, retry_after_seconds)))
+        super().__init__(message, retry_after=retry_after_seconds)
 
 
 class ServerShuttingDown(ChatWaitError):
@@ -229,7 +233,7 @@ class ServerShuttingDown(ChatWaitError):
     retryable = True
 
     def __init__(self, message: str | None = None, *, retry_after_seconds: int = 2) -> None:
-        super().__init__(message, retry_after=str(max(1, retry_after_seconds)))
+        super().__init__(message, retry_after=retry_after_seconds)
         # The retry must reach another process: a new connection does.
         self.headers["Connection"] = "close"
 
