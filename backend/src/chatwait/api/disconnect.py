@@ -8,13 +8,12 @@ that conversation is not refused as busy for the rest of a run nobody will read.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Coroutine
 from typing import Any
 
 from starlette.requests import Request
 
+from chatwait.cancellation import Stopped, cancel_when
 from chatwait.exceptions import ClientDisconnected
 
 
@@ -26,16 +25,7 @@ async def _client_disconnected(request: Request) -> None:
 
 async def unless_client_disconnects[T](request: Request, work: Coroutine[Any, Any, T]) -> T:
     """The result of `work`; `work` is cancelled if the client disconnects first."""
-    work_task = asyncio.ensure_future(work)
-    watcher = asyncio.ensure_future(_client_disconnected(request))
     try:
-        await asyncio.wait({work_task, watcher}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        watcher.cancel()
-        if not work_task.done():
-            work_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await work_task
-    if work_task.cancelled():
-        raise ClientDisconnected()
-    return work_task.result()
+        return await cancel_when(work, _client_disconnected(request))
+    except Stopped:
+        raise ClientDisconnected() from None

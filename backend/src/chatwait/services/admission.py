@@ -18,9 +18,9 @@ with `server_shutting_down`, running ones get up to SHUTDOWN_GRACE_SECONDS to fi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
+from chatwait.cancellation import Stopped, cancel_when
 from chatwait.exceptions import ServerBusy, ServerShuttingDown
 
 # When a slot frees is unknowable (when some run or stream ends): a short, honest hint.
@@ -118,19 +118,10 @@ class Admission:
         """The result of `work`, or server_shutting_down when the grace period ends first."""
         if self._grace_over.is_set():
             raise ServerShuttingDown(retry_after_seconds=SHUTTING_DOWN_RETRY_SECONDS)
-        work_task = asyncio.ensure_future(work)
-        grace_over = asyncio.ensure_future(self._grace_over.wait())
         try:
-            await asyncio.wait({work_task, grace_over}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            grace_over.cancel()
-            if not work_task.done():
-                work_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await work_task
-        if work_task.cancelled() and self._grace_over.is_set():
+            return await cancel_when(work, self._grace_over.wait())
+        except Stopped:
             raise ServerShuttingDown(
                 "The server stopped before this answer was ready; ask again.",
                 retry_after_seconds=SHUTTING_DOWN_RETRY_SECONDS,
-            )
-        return work_task.result()
+            ) from None
