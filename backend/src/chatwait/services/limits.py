@@ -98,6 +98,7 @@ class MemoryLimitsBackend(LimitsBackend):
         self._storage = MemoryStorage()
         self._slots: dict[str, set[str]] = {}
         self._usage: dict[tuple[str, datetime], dict[str, int]] = {}
+        self._latest_day: datetime | None = None
 
     def rate_storage(self) -> Storage:
         return self._storage
@@ -114,9 +115,12 @@ class MemoryLimitsBackend(LimitsBackend):
         self._slots.get(principal, set()).discard(token)
 
     async def add_usage(self, principal: str, day: datetime, counts: dict[str, int]) -> None:
-        # Yesterday's counters are no longer read: drop them as a new day starts.
-        for key in [key for key in self._usage if key[1] < day]:
-            del self._usage[key]
+        # Yesterday's counters are no longer read: drop them once, as a new day starts
+        # (not on every run: that would walk every principal's counters each time).
+        if self._latest_day is None or day > self._latest_day:
+            self._latest_day = day
+            for key in [key for key in self._usage if key[1] < day]:
+                del self._usage[key]
         usage = self._usage.setdefault((principal, day), dict.fromkeys(USAGE_FIELDS, 0))
         for field, value in counts.items():
             usage[field] += value
@@ -239,8 +243,9 @@ class RunTicket:
         output_tokens = usage.output_tokens if usage else 0
         if not input_tokens and not output_tokens:
             output_tokens = estimated_output_tokens
-        # Best effort: a store outage must not turn a finished answer into an error; the
-        # slot then expires with its lease.
+        # Best effort: a store outage must not turn a finished answer into an error. The
+        # slot is given back even when the usage could not be written; if that fails too,
+        # it expires with its lease.
         with contextlib.suppress(StoreUnavailable, RedisError, OSError):
             await self._limits.backend.add_usage(
                 self._principal,
@@ -251,7 +256,8 @@ class RunTicket:
                     "total_tokens": input_tokens + output_tokens,
                 },
             )
-            if self._slot is not None:
+        if self._slot is not None:
+            with contextlib.suppress(StoreUnavailable, RedisError, OSError):
                 await self._limits.backend.release_slot(self._principal, self._slot)
 
 
