@@ -75,12 +75,12 @@ def decode_cursor(cursor: str) -> tuple[float, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         updated_at, _, conversation_id = raw.partition(":")
         value = float(updated_at)
+        if not conversation_id or value != value:  # NaN never comes from a real page
+            raise ValueError(cursor)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise field_error(
             "cursor", "not a cursor from a previous page", "value_error", "query"
         ) from None
-    if not conversation_id or value != value:  # NaN never comes from a real page
-        raise field_error("cursor", "not a cursor from a previous page", "value_error", "query")
     return value, conversation_id
 
 
