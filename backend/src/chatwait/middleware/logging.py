@@ -19,6 +19,8 @@ from chatwait.config import Settings
 
 # Attributes a record may carry through `extra=` that JSON lines show as fields.
 EXTRA_FIELDS = ("method", "path", "status", "duration_ms")
+# The openai client's HTTP stack (httpx2) and the UI's (httpx).
+CHATTY_CLIENT_LOGGERS = ("httpx", "httpx2")
 
 
 class SecretRedactingFilter(logging.Filter):
@@ -94,3 +96,10 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(settings.log_level.upper())
+    # The HTTP clients log every request to the model at INFO: a second line per run
+    # beside the access line, and CPU on every request. Their warnings still show, and
+    # LOG_LEVEL=DEBUG brings the request lines back.
+    for client_logger in CHATTY_CLIENT_LOGGERS:
+        logging.getLogger(client_logger).setLevel(
+            logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING
+        )
