@@ -7,7 +7,8 @@ fsync per commit. `SQLiteSessionStore` does that work once:
 
     SQLiteSessionStore(path)      open() at startup, aclose() at shutdown
     ├── one sqlite3 connection    WAL, synchronous=NORMAL, schema created once
-    ├── one thread                every statement runs there, never on the event loop
+    ├── one thread                every statement runs there, never on the event loop;
+    │                             results come back by call_soon_threadsafe
     └── session(conversation_id)  a cheap `SQLiteStoreSession` (Agents SDK `Session`)
 
 The tables and the JSON in them are the SDK's (`agent_sessions`, `agent_messages`), so
@@ -21,12 +22,14 @@ conversation's turn, only for its statements.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import queue
 import sqlite3
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from agents.items import TResponseInputItem
 from agents.memory import SessionABC, SessionSettings
@@ -73,35 +76,78 @@ async def _finish_even_if_cancelled[T](future: asyncio.Future[T]) -> T:
     The statement runs on the store's thread regardless; a caller cancelled mid-write
     must not go on believing the write did not happen. Re-raises the cancellation after.
     """
-    cancelled: asyncio.CancelledError | None = None
+    try:
+        # shield: a cancelled caller must not cancel `future`, which reports the write.
+        return await asyncio.shield(future)
+    except asyncio.CancelledError as error:
+        cancelled = error
     while not future.done():
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait({future})
-        except asyncio.CancelledError as error:
-            cancelled = cancelled or error
-    result = future.result()
-    if cancelled is not None:
-        raise cancelled
-    return result
+    future.result()
+    raise cancelled
+
+
+# A job for the store's thread: the work, and where to report its result.
+_Job = tuple[Callable[[], Any], asyncio.AbstractEventLoop, "asyncio.Future[Any]"]
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():  # a read whose caller was cancelled
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)
 
 
 class SQLiteSessionStore:
-    """One SQLite file, one connection, one thread; hands out per-conversation sessions."""
+    """One SQLite file, one connection, one thread; hands out per-conversation sessions.
+
+    The thread is a plain loop over a queue, not a ThreadPoolExecutor: with the server
+    on one core, each statement's round trip is two thread switches whatever runs them,
+    and the executor's futures, locks and idle semaphore added as much again.
+    """
 
     def __init__(self, db_path: str | Path) -> None:
         self.db_path = db_path
         self._connection: sqlite3.Connection | None = None
-        self._executor: ThreadPoolExecutor | None = None
+        self._jobs: queue.SimpleQueue[_Job | None] | None = None
 
     async def open(self) -> None:
         """Open the connection and create the schema (once), on the store's thread."""
-        if self._executor is not None:
+        if self._jobs is not None:
             return
         if str(self.db_path) != ":memory:":
             Path(self.db_path).parent.mkdir(parents=True, exist_ok=True)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chatwait-sqlite")
+        jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        threading.Thread(
+            target=self._serve, args=(jobs,), name="chatwait-sqlite", daemon=True
+        ).start()
+        self._jobs = jobs
+        self._connection = await self._run(self._connect)
+
+    @staticmethod
+    def _serve(jobs: queue.SimpleQueue[_Job | None]) -> None:
+        """The store's thread: run jobs in order until the None that aclose() sends."""
+        while (job := jobs.get()) is not None:
+            work, loop, future = job
+            try:
+                outcome: tuple[Any, BaseException | None] = (work(), None)
+            except Exception as error:  # handed to the awaiting task
+                outcome = (None, error)
+            # RuntimeError: the loop closed meanwhile, and nobody is waiting.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, future, *outcome)
+
+    def _run[R](self, work: Callable[[], R]) -> asyncio.Future[R]:
+        if self._jobs is None:
+            # A sqlite3 error, so the conversation store reports it as store_unavailable.
+            raise sqlite3.ProgrammingError("the SQLite session store is not open")
         loop = asyncio.get_running_loop()
-        self._connection = await loop.run_in_executor(self._executor, self._connect)
+        future: asyncio.Future[R] = loop.create_future()
+        self._jobs.put((work, loop, future))
+        return future
 
     def _connect(self) -> sqlite3.Connection:
         # check_same_thread stays on: only the store's thread ever touches it.
@@ -125,11 +171,10 @@ class SQLiteSessionStore:
 
     def submit(self, work: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
         """Run `work(connection)` on the store's thread (reads; see `write` for writes)."""
-        if self._executor is None or self._connection is None:
-            # A sqlite3 error, so the conversation store reports it as store_unavailable.
-            raise sqlite3.ProgrammingError("the SQLite session store is not open")
         connection = self._connection
-        return asyncio.get_running_loop().run_in_executor(self._executor, work, connection)
+        if connection is None:
+            raise sqlite3.ProgrammingError("the SQLite session store is not open")
+        return self._run(lambda: work(connection))
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(connection)` on the store's thread and wait for it to end even when
@@ -138,12 +183,14 @@ class SQLiteSessionStore:
 
     async def aclose(self) -> None:
         """Close the connection (after queued statements) and stop the thread."""
-        executor, connection = self._executor, self._connection
-        if executor is None or connection is None:
+        jobs, connection = self._jobs, self._connection
+        if jobs is None or connection is None:
             return
-        self._executor = self._connection = None
-        await asyncio.get_running_loop().run_in_executor(executor, connection.close)
-        executor.shutdown(wait=False)
+        try:
+            await _finish_even_if_cancelled(self._run(connection.close))
+        finally:
+            self._jobs = self._connection = None
+            jobs.put(None)
 
 
 class SQLiteStoreSession(SessionABC):
