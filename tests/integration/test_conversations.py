@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.sse import collect_sse
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, poll_until
 
 
 async def start_long_turn(
@@ -165,10 +165,12 @@ async def test_deleting_a_busy_conversation_is_409(
 async def test_cancelled_turn_keeps_the_question_without_an_answer(
     client: httpx.AsyncClient, upstream: UpstreamEmulator
 ) -> None:
-    """The SDK saves the user's message when a turn starts; a cancelled turn adds no answer.
+    """A cancelled turn keeps its question and adds no answer.
 
     The next turn therefore shows the model both questions, which is what a person who
-    pressed stop and asked again expects; partial answers are not kept in history.
+    pressed stop and asked again expects; partial answers are not kept in history. (The
+    question is written when the run ends, with its answer or alone: a moment after the
+    upstream sees the cancel.)
     """
     upstream.enqueue(Scenario(chunks=[f"w{i} " for i in range(100)], chunk_delay=0.05))
     await collect_sse(
@@ -181,7 +183,10 @@ async def test_cancelled_turn_keeps_the_question_without_an_answer(
     await client.delete("/chat/streaming/hist-cancel")
     await eventually(lambda: upstream.streams_closed_by_client == 1, what="the cancel")
 
-    history = (await client.get("/conversations/hc")).json()["messages"]
+    saved = await poll_until(
+        lambda: client.get("/conversations/hc"), lambda r: r.status_code == 200
+    )
+    history = saved.json()["messages"]
     upstream.enqueue(Scenario(text="second answer"))
     await client.post("/chat/wait", json={"message": "second", "conversation_id": "hc"})
 

@@ -17,7 +17,6 @@ from chatwait.api.stream_request import stream_open_request
 from chatwait.api.validation import ensure_message_length, require_json_body, stream_query
 from chatwait.auth import Principal
 from chatwait.deps import ChatServiceDep, SettingsDep, StreamingServiceDep
-from chatwait.models.ids import new_conversation_id
 from chatwait.schemas.chat import (
     STREAM_ID_PATTERN,
     ChatRequest,
@@ -62,9 +61,8 @@ async def chat_wait(
 
     Closing the connection before the reply cancels the run."""
     ensure_message_length(body.message, settings.max_message_chars)
-    conversation_id = body.conversation_id or new_conversation_id()
     reply = await unless_client_disconnects(
-        request, chat.reply(principal.name, body.message, conversation_id)
+        request, chat.reply(principal.name, body.message, body.conversation_id)
     )
     return WaitResponse(
         response=reply.text,

@@ -20,12 +20,13 @@ from chatwait import log_context, metrics
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, InternalError, UpstreamTimeout
 from chatwait.models.chat import ChatReply, TokenUsage
+from chatwait.models.ids import new_conversation_id
 from chatwait.services.admission import Admission, Slot
-from chatwait.services.conversation_index import IndexedSession
 from chatwait.services.conversations import ConversationLease, ConversationStore
 from chatwait.services.history import HistoryTrimmer
 from chatwait.services.limits import PrincipalLimits, RunTicket
 from chatwait.services.llm_service import LanguageModel, translate_upstream_error
+from chatwait.services.turn_session import TurnSession
 
 # Output tokens of a run whose model reports no usage: about four characters a token.
 CHARS_PER_TOKEN = 4
@@ -134,7 +135,7 @@ class AgentStreamedRun:
         self,
         result: RunResultStreaming,
         reservation: Reservation,
-        session: IndexedSession,
+        session: TurnSession,
         deadline: RunDeadline,
     ) -> None:
         self._result = result
@@ -185,7 +186,7 @@ class AgentStreamedRun:
 
     async def aclose(self) -> None:
         self._observed.end()
-        self._conversations.close_session(self._session)
+        await self._conversations.close_session(self._session)
         await self._reservation.finish(self.usage(), self._token_count)
 
 
@@ -193,20 +194,39 @@ class Reservation:
     """A run's admission ticket and conversation lease, held until the run ends."""
 
     def __init__(
-        self, service: ChatAgentService, slot: Slot, ticket: RunTicket, lease: ConversationLease
+        self,
+        service: ChatAgentService,
+        slot: Slot,
+        ticket: RunTicket,
+        lease: ConversationLease,
+        *,
+        new: bool,
     ) -> None:
         self._service = service
         self.conversations = service.conversations
         self._slot = slot
         self._ticket = ticket
         self._lease = lease
+        self._new = new
+
+    def session(self) -> TurnSession:
+        """The session the run goes on; `conversations.close_session` it when it ends."""
+        return self.conversations.session(
+            self._lease.owner, self._lease.conversation_id, new=self._new
+        )
+
+    @property
+    def run_config(self) -> RunConfig:
+        # A new conversation has no history to trim: without the callback the SDK also
+        # skips deep-copying history and input to hand them to it.
+        return self._service.new_conversation_run_config if self._new else self._service.run_config
 
     def start(self, message: str) -> AgentStreamedRun:
         """Start the streamed run; it gives the reservation back when it ends."""
         log_context.bind(conversation_id=self._lease.conversation_id)
-        session = self.conversations.session(self._lease.owner, self._lease.conversation_id)
+        session = self.session()
         result = Runner.run_streamed(
-            self._service.agent, message, session=session, run_config=self._service.run_config
+            self._service.agent, message, session=session, run_config=self.run_config
         )
         deadline = RunDeadline(self._service.max_run_seconds)
         return AgentStreamedRun(result, self, session, deadline)
@@ -248,16 +268,23 @@ class ChatAgentService:
         self.run_config = RunConfig(
             session_input_callback=HistoryTrimmer(settings.history_max_tokens)
         )
+        self.new_conversation_run_config = RunConfig()
 
     @property
     def model_name(self) -> str:
         return self._model.name
 
     async def reserve(
-        self, principal: str, conversation_id: str, stream_id: str | None = None
+        self,
+        principal: str,
+        conversation_id: str,
+        stream_id: str | None = None,
+        *,
+        new: bool = False,
     ) -> Reservation:
         """Admit a run on this process (503s), for `principal` (429s), and take the
-        conversation (409), in that order, so a refused run holds nothing."""
+        conversation (409), in that order, so a refused run holds nothing. `new`: the
+        server has just named the conversation, so it has no history yet."""
         slot = self.admission.admit_run()
         try:
             ticket = await self._limits.admit(principal)
@@ -270,12 +297,15 @@ class ChatAgentService:
             slot.release()
             await ticket.finish(None)
             raise
-        return Reservation(self, slot, ticket, lease)
+        return Reservation(self, slot, ticket, lease, new=new)
 
-    async def reply(self, principal: str, message: str, conversation_id: str) -> ChatReply:
+    async def reply(self, principal: str, message: str, conversation_id: str | None) -> ChatReply:
+        """The answer to `message` in `conversation_id` (None: a new conversation)."""
+        new = conversation_id is None
+        conversation_id = conversation_id or new_conversation_id()
         log_context.bind(conversation_id=conversation_id)
-        reservation = await self.reserve(principal, conversation_id)
-        session = self.conversations.session(principal, conversation_id)
+        reservation = await self.reserve(principal, conversation_id, new=new)
+        session = reservation.session()
         observed = metrics.RunObservation("wait")
         usage: TokenUsage | None = None
         text = ""
@@ -283,7 +313,9 @@ class ChatAgentService:
             # Shutdown: a run still going when the grace period ends answers 503.
             result = await self.admission.unless_shutdown(
                 RunDeadline(self.max_run_seconds).run(
-                    Runner.run(self.agent, message, session=session, run_config=self.run_config)
+                    Runner.run(
+                        self.agent, message, session=session, run_config=reservation.run_config
+                    )
                 )
             )
             text = str(result.final_output)
@@ -293,7 +325,7 @@ class ChatAgentService:
             raise _run_failure(self.conversations, error, observed) from error
         finally:
             observed.end()  # a run cancelled by a disconnected client ends here too
-            self.conversations.close_session(session)
+            await self.conversations.close_session(session)
             await reservation.finish(usage, len(text) // CHARS_PER_TOKEN)
         return ChatReply(
             text=text, conversation_id=conversation_id, model=self._model.name, usage=usage

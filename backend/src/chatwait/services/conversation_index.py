@@ -1,10 +1,10 @@
 """The list of a principal's conversations: title, times and message count of each.
 
 History itself stays in the Agents SDK session; this index sits beside it and is kept
-current by `IndexedSession`, which wraps the session a turn runs on: when the Runner
-adds items, the index adds their user and assistant messages to the count and moves
-the conversation to the top; when the session is cleared, the entry goes too. So the
-list never needs a scan of history, and costs a turn one small write.
+current by `TurnSession` (services/turn_session.py), the session a turn runs on: when
+the Runner adds items, the index adds their user and assistant messages to the count
+and moves the conversation to the top; when the session is cleared, the entry goes
+too. So the list never needs a scan of history, and costs a turn one small write.
 
     ConversationIndex
     ├── SQLiteConversationIndex   a table in the session store's SQLite file, on its
@@ -28,12 +28,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from agents.memory import Session, SessionSettings
+from agents.memory import Session
 from redis.asyncio import Redis
 
 from chatwait.api.validation import field_error
 from chatwait.auth import scoped_id
-from chatwait.models.chat import chat_messages
 from chatwait.redis_client import guarded
 from chatwait.services.sqlite_session import SQLiteSessionStore, SQLiteStoreSession
 
@@ -356,34 +355,3 @@ class RedisConversationIndex(ConversationIndex):
             pipe.delete(self._info_key(owner, conversation_id))
             pipe.zrem(self._list_key(owner), conversation_id)
             await guarded(pipe.execute())
-
-
-class IndexedSession:
-    """An Agents SDK session that keeps the conversation index current as it is written."""
-
-    def __init__(
-        self, inner: Session, index: ConversationIndex, owner: str, conversation_id: str
-    ) -> None:
-        self.inner = inner
-        self.session_id = inner.session_id
-        self.session_settings: SessionSettings | None = inner.session_settings
-        self._index = index
-        self._owner = owner
-        self._conversation_id = conversation_id
-
-    async def get_items(self, limit: int | None = None) -> list[Any]:
-        return await self.inner.get_items(limit)
-
-    async def add_items(self, items: list[Any]) -> None:
-        messages = chat_messages(items)
-        first_user = next((m["content"] for m in messages if m["role"] == "user"), None)
-        await self._index.add_items(
-            self.inner, items, self._owner, self._conversation_id, len(messages), first_user
-        )
-
-    async def pop_item(self) -> Any:
-        return await self.inner.pop_item()
-
-    async def clear_session(self) -> None:
-        await self.inner.clear_session()
-        await self._index.remove(self._owner, self._conversation_id)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import logging
 import secrets
 import sqlite3
 from pathlib import Path
@@ -40,11 +41,13 @@ from chatwait.services.conversation_index import (
     ConversationIndex,
     ConversationInfo,
     ConversationPage,
-    IndexedSession,
     RedisConversationIndex,
     SQLiteConversationIndex,
 )
 from chatwait.services.sqlite_session import SQLiteSessionStore
+from chatwait.services.turn_session import TurnSession
+
+logger = logging.getLogger(__name__)
 
 # A Redis lease outlives a crashed worker by at most this long; the holder renews it.
 REDIS_LEASE_SECONDS = 30
@@ -75,13 +78,25 @@ class ConversationStore(abc.ABC):
     def _session(self, key: str) -> Session:
         """The SDK session stored under `key` (a scoped id)."""
 
-    def session(self, owner: str, conversation_id: str) -> IndexedSession:
-        """The history of one conversation; hand it back to `close_session` after the turn."""
+    def session(self, owner: str, conversation_id: str, *, new: bool = False) -> TurnSession:
+        """The history of one conversation (`new`: one the server has just named, which
+        has none); hand it back to `close_session` after the turn."""
         inner = self._session(scoped_id(owner, conversation_id))
-        return IndexedSession(inner, self.index, owner, conversation_id)
+        return TurnSession(inner, self.index, owner, conversation_id, new=new)
 
-    def close_session(self, session: IndexedSession) -> None:  # noqa: B027 - optional hook
-        """Release what a session holds."""
+    async def close_session(self, session: TurnSession) -> None:
+        """Write what the session still holds: the input of a turn that ended without an
+        answer. A store failure here is logged, not raised: the turn has already failed
+        or been cancelled, and that is what its caller must hear."""
+        try:
+            await session.close()
+        except Exception as error:
+            if self.store_error(error) is None:
+                raise
+            # The type only: a Redis error's text can carry the store's URL.
+            logger.warning(
+                "the message of a failed turn could not be saved: %s", type(error).__name__
+            )
 
     @abc.abstractmethod
     async def acquire(
@@ -95,11 +110,7 @@ class ConversationStore(abc.ABC):
 
     async def get_messages(self, owner: str, conversation_id: str) -> list[dict[str, str]] | None:
         """The conversation's text messages, or None when it has none (unknown)."""
-        session = self.session(owner, conversation_id)
-        try:
-            items = await self.call(session.get_items())
-        finally:
-            self.close_session(session)
+        items = await self.call(self.session(owner, conversation_id).get_items())
         return chat_messages(items) if items else None
 
     async def list(self, owner: str, limit: int, cursor: str | None) -> ConversationPage:
@@ -124,7 +135,6 @@ class ConversationStore(abc.ABC):
             await self.call(session.clear_session())
             return True
         finally:
-            self.close_session(session)
             await lease.release()
 
     @abc.abstractmethod

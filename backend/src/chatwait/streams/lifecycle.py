@@ -103,8 +103,11 @@ class RunLauncher(Protocol):
     @property
     def model_name(self) -> str: ...
 
-    async def reserve(self, principal: str, conversation_id: str, stream_id: str) -> RunReservation:
-        """Admit a run (limits) and take its conversation; raises 429 / 409 errors."""
+    async def reserve(
+        self, principal: str, conversation_id: str, stream_id: str, *, new: bool
+    ) -> RunReservation:
+        """Admit a run (limits) and take its conversation; raises 429 / 409 errors.
+        `new`: the server has just named the conversation (it has no history)."""
         ...
 
 
@@ -207,7 +210,10 @@ class StreamSupervisor:
             message_sha256=digest,
         )
         reservation = await launcher.reserve(
-            request.principal, meta.conversation_id, meta.stream_id
+            request.principal,
+            meta.conversation_id,
+            meta.stream_id,
+            new=request.conversation_id is None,
         )
         try:
             if not await self._store.create(meta):
