@@ -3,8 +3,9 @@
 A "turn" does what a run does to its history: the SDK's way builds a SQLiteSession
 (as ChatWait's conversation store did per run), reads the history, appends the user
 message and then the reply, and closes; the store's way takes a session from the one
-open store and does the same reads and writes; `store_with_index` is a ChatWait turn:
-the same through `SQLiteConversationStore`, which also updates the conversation list.
+open store and does the same reads and writes; `store_with_index` is a ChatWait turn
+(services/turn.py): a read of history, then the message and reply in one write through
+`SQLiteConversationStore`, which also updates the conversation list.
 CPU is the whole process's (all threads); wall time is reported too, since the SDK's
 fsync per commit waits on disk.
 
@@ -76,17 +77,16 @@ async def measure(turns: int, directory: Path) -> dict[str, dict[str, float]]:
     finally:
         await store.aclose()
 
-    # What a ChatWait turn does: the same, through the conversation store's session,
-    # which also keeps the conversation list (index) current on the same connection.
+    # What a ChatWait turn does (services/turn.py): read history, then one write of the
+    # question and answer, which also keeps the conversation list (index) current.
     conversations = SQLiteConversationStore(directory / "conversations.db")
     await conversations.open()
 
     async def indexed_turn(turn: int) -> None:
-        session = conversations.session("bench", f"conv-{turn % CONVERSATIONS}")
-        user, reply = _items(turn)
-        await session.get_items()
-        await session.add_items(user)
-        await session.add_items(reply)
+        _, reply = _items(turn)
+        chat_turn = conversations.turn("bench", f"conv-{turn % CONVERSATIONS}", "question")
+        await chat_turn.history()
+        await chat_turn.save(reply)
 
     try:
         indexed = await _timed(turns, indexed_turn)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
 
 from tests.support.sse import collect_sse
 from tests.support.upstream_emulator import Scenario, UpstreamEmulator
-from tests.support.waiting import eventually, poll_until
+from tests.support.waiting import eventually
 
 
 async def start_long_turn(
@@ -168,9 +169,7 @@ async def test_cancelled_turn_keeps_the_question_without_an_answer(
     """A cancelled turn keeps its question and adds no answer.
 
     The next turn therefore shows the model both questions, which is what a person who
-    pressed stop and asked again expects; partial answers are not kept in history. (The
-    question is written when the run ends, with its answer or alone: a moment after the
-    upstream sees the cancel.)
+    pressed stop and asked again expects; partial answers are not kept in history.
     """
     upstream.enqueue(Scenario(chunks=[f"w{i} " for i in range(100)], chunk_delay=0.05))
     await collect_sse(
@@ -181,12 +180,19 @@ async def test_cancelled_turn_keeps_the_question_without_an_answer(
         stop_after=3,
     )
     await client.delete("/chat/streaming/hist-cancel")
-    await eventually(lambda: upstream.streams_closed_by_client == 1, what="the cancel")
-
-    saved = await poll_until(
-        lambda: client.get("/conversations/hc"), lambda r: r.status_code == 200
+    # The stream's end (`cancelled`) is published after its turn is saved and its
+    # conversation released: following the stream to it waits for both.
+    _, rest = await collect_sse(
+        client,
+        "GET",
+        "/chat/streaming",
+        params={"stream_id": "hist-cancel"},
+        headers={"Last-Event-ID": "0"},
     )
-    history = saved.json()["messages"]
+    assert rest[-1].event == "error"
+    assert json.loads(rest[-1].data)["code"] == "cancelled"
+
+    history = (await client.get("/conversations/hc")).json()["messages"]
     upstream.enqueue(Scenario(text="second answer"))
     await client.post("/chat/wait", json={"message": "second", "conversation_id": "hc"})
 

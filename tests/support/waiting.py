@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 
 async def eventually(
@@ -16,19 +16,3 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.02)
-
-
-async def poll_until[T](
-    call: Callable[[], Awaitable[T]],
-    accept: Callable[[T], bool],
-    *,
-    timeout: float = 5.0,
-    what: str = "an accepted answer",
-) -> T:
-    """Await `call()` every 20 ms until `accept` takes its result, and return that."""
-    deadline = time.monotonic() + timeout
-    while not accept(result := await call()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
-    return result

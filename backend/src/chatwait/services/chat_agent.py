@@ -1,7 +1,9 @@
 """The ChatWait agent and its two ways to run: to completion, or streamed.
 
-Both go through the Agents SDK `Runner` with the conversation's `Session`, so the SDK
-loads and stores history; `services/history.py` picks which earlier turns go upstream.
+Both go through the Agents SDK `Runner`, with the conversation's history as the run's
+input: a `Turn` (services/turn.py) reads the conversation's `Session` and writes the
+question and answer back in one write; `services/history.py` picks which earlier turns
+go upstream.
 Before either, the principal's limits admit the run and the conversation's lease is
 taken (`reserve`); both are given back when the run ends. `reply()` awaits `Runner.run`
 (never `run_sync`, which would block the event loop); `reserve(…).start()` returns a
@@ -13,7 +15,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 
-from agents import Agent, ModelSettings, RunConfig, Runner, RunResultStreaming, Usage
+from agents import (
+    Agent,
+    ModelSettings,
+    RunConfig,
+    Runner,
+    RunResult,
+    RunResultStreaming,
+    TResponseInputItem,
+    Usage,
+)
 from openai.types.responses import ResponseTextDeltaEvent
 
 from chatwait import log_context, metrics
@@ -26,7 +37,7 @@ from chatwait.services.conversations import ConversationLease, ConversationStore
 from chatwait.services.history import HistoryTrimmer
 from chatwait.services.limits import PrincipalLimits, RunTicket
 from chatwait.services.llm_service import LanguageModel, translate_upstream_error
-from chatwait.services.turn_session import TurnSession
+from chatwait.services.turn import Turn, answer_items
 
 # Output tokens of a run whose model reports no usage: about four characters a token.
 CHARS_PER_TOKEN = 4
@@ -129,26 +140,26 @@ def _run_failure(
 
 
 class AgentStreamedRun:
-    """Adapts `RunResultStreaming` to the supervisor's `StreamedRun` protocol."""
+    """Adapts `Runner.run_streamed` to the supervisor's `StreamedRun` protocol: the run
+    starts when `deltas()` has read the conversation's history."""
 
-    def __init__(
-        self,
-        result: RunResultStreaming,
-        reservation: Reservation,
-        session: TurnSession,
-        deadline: RunDeadline,
-    ) -> None:
-        self._result = result
+    def __init__(self, reservation: Reservation, turn: Turn, deadline: RunDeadline) -> None:
         self._reservation = reservation
-        self._session = session
+        self._service = reservation.service
+        self._turn = turn
         self._conversations = reservation.conversations
         self._deadline = deadline
+        self._result: RunResultStreaming | None = None
         self._observed = metrics.RunObservation("stream")
         self._token_count = 0
 
     async def deltas(self) -> AsyncGenerator[str]:
-        events = self._result.stream_events()
         try:
+            model_input = await self._deadline.run(self._service.model_input(self._turn))
+            self._result = Runner.run_streamed(
+                self._service.agent, model_input, run_config=self._service.run_config
+            )
+            events = self._result.stream_events()
             while True:
                 # The deadline covers only the wait for the next event, never a suspension
                 # at `yield`: a timeout firing while the producer writes to the store would
@@ -156,6 +167,7 @@ class AgentStreamedRun:
                 try:
                     event = await self._deadline.next_of(events)
                 except StopAsyncIteration:
+                    await self._turn.save(answer_items(self._result))
                     self._observed.completed(self.usage())
                     return
                 if (
@@ -175,18 +187,19 @@ class AgentStreamedRun:
         # to finish. The producer calls `cancel()`, which stops the run and its events.
 
     def final_text(self) -> str | None:
-        output = self._result.final_output
+        output = self._result.final_output if self._result is not None else None
         return output if isinstance(output, str) else None
 
     def usage(self) -> TokenUsage | None:
-        return _token_usage(self._result.context_wrapper.usage)
+        return _token_usage(self._result.context_wrapper.usage) if self._result else None
 
     def cancel(self) -> None:
-        self._result.cancel()
+        if self._result is not None:
+            self._result.cancel()
 
     async def aclose(self) -> None:
         self._observed.end()
-        await self._conversations.close_session(self._session)
+        await self._conversations.end_turn(self._turn)
         await self._reservation.finish(self.usage(), self._token_count)
 
 
@@ -202,34 +215,24 @@ class Reservation:
         *,
         new: bool,
     ) -> None:
-        self._service = service
+        self.service = service
         self.conversations = service.conversations
         self._slot = slot
         self._ticket = ticket
         self._lease = lease
         self._new = new
 
-    def session(self) -> TurnSession:
-        """The session the run goes on; `conversations.close_session` it when it ends."""
-        return self.conversations.session(
-            self._lease.owner, self._lease.conversation_id, new=self._new
+    def turn(self, message: str) -> Turn:
+        """The turn the run answers; `conversations.end_turn` it when the run ends."""
+        return self.conversations.turn(
+            self._lease.owner, self._lease.conversation_id, message, new=self._new
         )
-
-    @property
-    def run_config(self) -> RunConfig:
-        # A new conversation has no history to trim: without the callback the SDK also
-        # skips deep-copying history and input to hand them to it.
-        return self._service.new_conversation_run_config if self._new else self._service.run_config
 
     def start(self, message: str) -> AgentStreamedRun:
         """Start the streamed run; it gives the reservation back when it ends."""
         log_context.bind(conversation_id=self._lease.conversation_id)
-        session = self.session()
-        result = Runner.run_streamed(
-            self._service.agent, message, session=session, run_config=self.run_config
-        )
-        deadline = RunDeadline(self._service.max_run_seconds)
-        return AgentStreamedRun(result, self, session, deadline)
+        deadline = RunDeadline(self.service.max_run_seconds)
+        return AgentStreamedRun(self, self.turn(message), deadline)
 
     async def finish(self, usage: TokenUsage | None, estimated_output_tokens: int) -> None:
         self._slot.release()
@@ -263,12 +266,11 @@ class ChatAgentService:
             # Without include_usage, streamed runs report zero tokens.
             model_settings=ModelSettings(include_usage=True),
         )
-        # The SDK's own hook for "which history goes with the new input": the session
-        # still stores every item, only the model input is trimmed.
-        self.run_config = RunConfig(
-            session_input_callback=HistoryTrimmer(settings.history_max_tokens)
-        )
-        self.new_conversation_run_config = RunConfig()
+        # Which history goes upstream with the new message; history keeps every item.
+        self.trimmer = HistoryTrimmer(settings.history_max_tokens)
+        # One RunConfig for every run: without one, the Runner builds a new one (and a
+        # model provider) per run.
+        self.run_config = RunConfig()
 
     @property
     def model_name(self) -> str:
@@ -305,18 +307,14 @@ class ChatAgentService:
         conversation_id = conversation_id or new_conversation_id()
         log_context.bind(conversation_id=conversation_id)
         reservation = await self.reserve(principal, conversation_id, new=new)
-        session = reservation.session()
+        turn = reservation.turn(message)
         observed = metrics.RunObservation("wait")
         usage: TokenUsage | None = None
         text = ""
         try:
             # Shutdown: a run still going when the grace period ends answers 503.
             result = await self.admission.unless_shutdown(
-                RunDeadline(self.max_run_seconds).run(
-                    Runner.run(
-                        self.agent, message, session=session, run_config=reservation.run_config
-                    )
-                )
+                RunDeadline(self.max_run_seconds).run(self._answer(turn))
             )
             text = str(result.final_output)
             usage = _token_usage(result.context_wrapper.usage)
@@ -325,8 +323,20 @@ class ChatAgentService:
             raise _run_failure(self.conversations, error, observed) from error
         finally:
             observed.end()  # a run cancelled by a disconnected client ends here too
-            await self.conversations.close_session(session)
+            await self.conversations.end_turn(turn)
             await reservation.finish(usage, len(text) // CHARS_PER_TOKEN)
         return ChatReply(
             text=text, conversation_id=conversation_id, model=self._model.name, usage=usage
         )
+
+    async def model_input(self, turn: Turn) -> list[TResponseInputItem]:
+        """The run's input: the newest whole turns of history that fit HISTORY_MAX_TOKENS,
+        then the new message."""
+        return self.trimmer(await turn.history(), turn.question)
+
+    async def _answer(self, turn: Turn) -> RunResult:
+        result = await Runner.run(
+            self.agent, await self.model_input(turn), run_config=self.run_config
+        )
+        await turn.save(answer_items(result))
+        return result

@@ -1,10 +1,10 @@
 """The list of a principal's conversations: title, times and message count of each.
 
 History itself stays in the Agents SDK session; this index sits beside it and is kept
-current by `TurnSession` (services/turn_session.py), the session a turn runs on: when
-the Runner adds items, the index adds their user and assistant messages to the count
-and moves the conversation to the top; when the session is cleared, the entry goes
-too. So the list never needs a scan of history, and costs a turn one small write.
+current by each `Turn` (services/turn.py): when a turn writes its items, the index
+adds their user and assistant messages to the count and moves the conversation to the
+top, in the same write; when a conversation is deleted, the entry goes too. So the
+list never needs a scan of history, and costs a turn one small write.
 
     ConversationIndex
     ├── SQLiteConversationIndex   a table in the session store's SQLite file, on its

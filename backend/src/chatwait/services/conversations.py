@@ -1,9 +1,9 @@
 """Conversation history, and the rule that one conversation answers one message at a time.
 
-History lives in an Agents SDK `Session`; the Runner reads it before a turn and appends
-the turn after it. Two turns of one conversation at once would interleave their items,
-so a turn first takes the conversation's lease, and a second one is refused with
-`conversation_busy` (409) rather than queued invisibly.
+History lives in an Agents SDK `Session`; a `Turn` (services/turn.py) reads it before a
+run and appends the turn after it. Two turns of one conversation at once would
+interleave their items, so a turn first takes the conversation's lease, and a second
+one is refused with `conversation_busy` (409) rather than queued invisibly.
 
 Every conversation belongs to a principal: sessions and leases are keyed by
 `scoped_id(owner, conversation_id)`, so the same id chosen by two principals names two
@@ -45,7 +45,7 @@ from chatwait.services.conversation_index import (
     SQLiteConversationIndex,
 )
 from chatwait.services.sqlite_session import SQLiteSessionStore
-from chatwait.services.turn_session import TurnSession
+from chatwait.services.turn import Turn
 
 logger = logging.getLogger(__name__)
 
@@ -78,18 +78,18 @@ class ConversationStore(abc.ABC):
     def _session(self, key: str) -> Session:
         """The SDK session stored under `key` (a scoped id)."""
 
-    def session(self, owner: str, conversation_id: str, *, new: bool = False) -> TurnSession:
-        """The history of one conversation (`new`: one the server has just named, which
-        has none); hand it back to `close_session` after the turn."""
-        inner = self._session(scoped_id(owner, conversation_id))
-        return TurnSession(inner, self.index, owner, conversation_id, new=new)
+    def turn(self, owner: str, conversation_id: str, message: str, *, new: bool = False) -> Turn:
+        """A turn asking `message` (`new`: in a conversation the server has just named,
+        which has no history); hand it to `end_turn` when its run ends."""
+        session = self._session(scoped_id(owner, conversation_id))
+        return Turn(session, self.index, owner, conversation_id, message, new=new)
 
-    async def close_session(self, session: TurnSession) -> None:
-        """Write what the session still holds: the input of a turn that ended without an
-        answer. A store failure here is logged, not raised: the turn has already failed
-        or been cancelled, and that is what its caller must hear."""
+    async def end_turn(self, turn: Turn) -> None:
+        """Save the question of a turn whose run ended without saving its answer. A store
+        failure here is logged, not raised: the turn has already failed or been
+        cancelled, and that is what its caller must hear."""
         try:
-            await session.close()
+            await turn.save()
         except Exception as error:
             if self.store_error(error) is None:
                 raise
@@ -110,7 +110,7 @@ class ConversationStore(abc.ABC):
 
     async def get_messages(self, owner: str, conversation_id: str) -> list[dict[str, str]] | None:
         """The conversation's text messages, or None when it has none (unknown)."""
-        items = await self.call(self.session(owner, conversation_id).get_items())
+        items = await self.call(self._session(scoped_id(owner, conversation_id)).get_items())
         return chat_messages(items) if items else None
 
     async def list(self, owner: str, limit: int, cursor: str | None) -> ConversationPage:
@@ -126,14 +126,14 @@ class ConversationStore(abc.ABC):
     async def delete(self, owner: str, conversation_id: str) -> bool:
         """Forget a conversation's history; False when it had none. Refused while busy."""
         lease = await self.acquire(owner, conversation_id)
-        session = self.session(owner, conversation_id)
+        session = self._session(scoped_id(owner, conversation_id))
         try:
-            if not await self.call(session.get_items(limit=1)):
-                # An index entry without history (a turn that failed before writing).
-                await self.call(self.index.remove(owner, conversation_id))
-                return False
-            await self.call(session.clear_session())
-            return True
+            had_history = bool(await self.call(session.get_items(limit=1)))
+            if had_history:
+                await self.call(session.clear_session())
+            # Without history, an index entry may still be there (a turn whose write failed).
+            await self.call(self.index.remove(owner, conversation_id))
+            return had_history
         finally:
             await lease.release()
 

@@ -1,9 +1,9 @@
 """How much of a conversation's history goes upstream with a new message.
 
-The session keeps every item; only the model input is trimmed. `HistoryTrimmer` is an
-Agents SDK `session_input_callback` (passed through `RunConfig`): the Runner hands it the
-stored history and the new input, sends what it returns, and still appends only the new
-turn to the session.
+The session keeps every item; only the model input is trimmed. `HistoryTrimmer` is
+called with the stored history and the new message (`ChatAgentService.model_input`),
+has the shape of an Agents SDK `session_input_callback`, and what it returns is the
+run's input; the turn appends only the new message and the answer to the session.
 
 A turn is a user message and every item up to the next user message (the assistant's
 answer, tool calls and their results). Turns are kept whole, newest first, while their
@@ -52,7 +52,7 @@ def split_turns(items: list[TResponseInputItem]) -> list[list[TResponseInputItem
 
 
 class HistoryTrimmer:
-    """A `session_input_callback` keeping the newest whole turns within a token budget."""
+    """Keeps the newest whole turns within a token budget, then the new items."""
 
     def __init__(self, max_tokens: int) -> None:
         self.max_tokens = max_tokens
