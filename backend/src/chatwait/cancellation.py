@@ -1,38 +1,53 @@
-"""Work that stops when something else happens first: one race, used in two places.
+"""Work that stops when something else happens first: one mechanism, used in two places.
 
     api/disconnect.py      a /chat/wait run stops when its client disconnects
     services/admission.py  a /chat/wait run stops when the shutdown grace period ends
 
 (Streamed runs need neither: their producer task belongs to the stream supervisor.)
+
+The work runs in the caller's own task, and `StopScope.stop()` cancels that task, as
+`asyncio.timeout` does: no task per piece of work and no `asyncio.wait`, which cost a
+/chat/wait more than the checks themselves. While the scope is open the task can only
+be suspended inside the work, so the cancel always lands there; the work's own cleanup
+(releasing its conversation) runs as the cancellation unwinds it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable
 
 
-class Stopped(Exception):
-    """`stop` came first, and the work was cancelled."""
+class StopScope:
+    """Runs one piece of work in the current task; `stop(error)` cancels it, and `run`
+    then raises `error` instead of CancelledError. A cancellation from anywhere else
+    stays a cancellation."""
 
+    def __init__(self) -> None:
+        task = asyncio.current_task()
+        assert task is not None, "a StopScope belongs to a task"
+        self._task = task
+        self._open = False
+        self._reason: Exception | None = None
+        self._cancelling = 0
 
-async def cancel_when[T](work: Awaitable[T], stop: Awaitable[object]) -> T:
-    """The result of `work`; if `stop` completes first, `work` is cancelled and awaited
-    (so its cleanup, e.g. releasing a conversation, is done) and Stopped is raised."""
-    work_task = asyncio.ensure_future(work)
-    stop_task = asyncio.ensure_future(stop)
-    stopped = False
-    try:
-        await asyncio.wait({work_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stop_task.cancel()
-        if not work_task.done():
-            stopped = True
-            work_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await work_task
-    # Raised here, not in `finally`: a cancellation of the caller must stay one.
-    if stopped:
-        raise Stopped()
-    return work_task.result()
+    def stop(self, reason: Exception) -> None:
+        """Cancel the work with `reason` (once; nothing when it is not running)."""
+        if self._open and self._reason is None:
+            self._reason = reason
+            self._task.cancel()
+
+    async def run[T](self, work: Awaitable[T]) -> T:
+        self._open, self._cancelling = True, self._task.cancelling()
+        try:
+            result = await work
+        except asyncio.CancelledError:
+            # Ours only when no other cancel is pending on the task (asyncio.timeout's rule).
+            if self._reason is not None and self._task.uncancel() <= self._cancelling:
+                raise self._reason from None
+            raise
+        finally:
+            self._open = False
+        if self._reason is not None:  # the work swallowed our cancel: take it back
+            self._task.uncancel()
+        return result

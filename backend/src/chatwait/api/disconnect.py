@@ -8,24 +8,28 @@ that conversation is not refused as busy for the rest of a run nobody will read.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any
+import asyncio
+from collections.abc import Awaitable
 
 from starlette.requests import Request
 
-from chatwait.cancellation import Stopped, cancel_when
+from chatwait.cancellation import StopScope
 from chatwait.exceptions import ClientDisconnected
 
 
-async def _client_disconnected(request: Request) -> None:
+async def _stop_on_disconnect(request: Request, scope: StopScope) -> None:
     # The body has been read, so the only message left to receive is the disconnect.
     while (await request.receive())["type"] != "http.disconnect":
         pass
+    scope.stop(ClientDisconnected())
 
 
-async def unless_client_disconnects[T](request: Request, work: Coroutine[Any, Any, T]) -> T:
-    """The result of `work`; `work` is cancelled if the client disconnects first."""
+async def unless_client_disconnects[T](request: Request, work: Awaitable[T]) -> T:
+    """The result of `work`; `work` is cancelled (ClientDisconnected) if the client
+    disconnects first."""
+    scope = StopScope()
+    watcher = asyncio.create_task(_stop_on_disconnect(request, scope))
     try:
-        return await cancel_when(work, _client_disconnected(request))
-    except Stopped:
-        raise ClientDisconnected() from None
+        return await scope.run(work)
+    finally:
+        watcher.cancel()

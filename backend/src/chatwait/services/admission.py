@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from chatwait.cancellation import Stopped, cancel_when
+from chatwait.cancellation import StopScope
 from chatwait.exceptions import ServerBusy, ServerShuttingDown
 
 # When a slot frees is unknowable (when some run or stream ends): a short, honest hint.
@@ -54,6 +54,8 @@ class Admission:
         self.open_streams = 0
         self._draining = False
         self._grace_over = asyncio.Event()
+        # The wait runs in progress, each stopped by end_grace().
+        self._stoppable: set[StopScope] = set()
         self._changed = asyncio.Event()
 
     @property
@@ -113,15 +115,21 @@ class Admission:
         """The grace period is over: wait runs still going stop now."""
         self._draining = True
         self._grace_over.set()
+        for scope in list(self._stoppable):
+            scope.stop(
+                ServerShuttingDown(
+                    "The server stopped before this answer was ready; ask again.",
+                    retry_after_seconds=SHUTTING_DOWN_RETRY_SECONDS,
+                )
+            )
 
     async def unless_shutdown[T](self, work: Awaitable[T]) -> T:
         """The result of `work`, or server_shutting_down when the grace period ends first."""
         if self._grace_over.is_set():
             raise ServerShuttingDown(retry_after_seconds=SHUTTING_DOWN_RETRY_SECONDS)
+        scope = StopScope()
+        self._stoppable.add(scope)
         try:
-            return await cancel_when(work, self._grace_over.wait())
-        except Stopped:
-            raise ServerShuttingDown(
-                "The server stopped before this answer was ready; ask again.",
-                retry_after_seconds=SHUTTING_DOWN_RETRY_SECONDS,
-            ) from None
+            return await scope.run(work)
+        finally:
+            self._stoppable.discard(scope)
