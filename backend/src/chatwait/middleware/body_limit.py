@@ -1,8 +1,9 @@
 """Refuse request bodies over MAX_BODY_BYTES before the application reads them.
 
-Bodies here are small JSON documents, so the middleware reads the body itself (stopping
-at the limit), answers 413 when it is too large, and otherwise replays it to the app.
-A declared Content-Length over the limit is refused without reading anything.
+A declared Content-Length over the limit is refused without reading anything; one
+within it passes through untouched, since the server reads exactly that many bytes. A
+body without one (chunked) is read by the middleware itself, stopping at the limit, and
+answered with 413 when it is too large, or else replayed to the app.
 """
 
 from __future__ import annotations
@@ -31,8 +32,13 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await chatwait_error_response(scope, self._too_large())(scope, receive, send)
+        if declared is not None and declared.isdigit():
+            if int(declared) > self.max_body_bytes:
+                await chatwait_error_response(scope, self._too_large())(scope, receive, send)
+                return
+            # The server reads exactly the declared length as the body (HTTP/1.1
+            # framing): nothing more can arrive, so the body passes through unread.
+            await self.app(scope, receive, send)
             return
 
         chunks: list[bytes] = []
