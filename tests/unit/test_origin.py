@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from starlette.requests import Request
 
@@ -18,7 +20,15 @@ def request_from(
     headers = [(b"host", host.encode())]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
-    scope = {"type": "http", "method": "GET", "scheme": scheme, "path": "/", "headers": headers}
+    app = SimpleNamespace(state=SimpleNamespace(settings=SETTINGS))
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": scheme,
+        "path": "/",
+        "headers": headers,
+        "app": app,
+    }
     return Request(scope)
 
 
@@ -35,7 +45,7 @@ def request_from(
     ids=["no-origin", "listed", "listed-default-port", "own", "own-default-port", "own-port"],
 )
 async def test_allowed_origins_pass(origin: str | None, host: str, scheme: str) -> None:
-    await refuse_foreign_origin(request_from(origin, host=host, scheme=scheme), SETTINGS)
+    await refuse_foreign_origin(request_from(origin, host=host, scheme=scheme))
 
 
 @pytest.mark.parametrize(
@@ -44,4 +54,4 @@ async def test_allowed_origins_pass(origin: str | None, host: str, scheme: str) 
 )
 async def test_other_origins_are_refused(origin: str) -> None:
     with pytest.raises(OriginNotAllowed):
-        await refuse_foreign_origin(request_from(origin), SETTINGS)
+        await refuse_foreign_origin(request_from(origin))

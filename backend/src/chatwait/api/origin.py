@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from chatwait.deps import SettingsDep
+from chatwait.config import Settings
 from chatwait.exceptions import OriginNotAllowed
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
@@ -35,11 +35,13 @@ def own_origin(request: Request) -> str | None:
     return _normalised(f"{request.url.scheme}://{host}") if host else None
 
 
-async def refuse_foreign_origin(request: Request, settings: SettingsDep) -> None:
+async def refuse_foreign_origin(request: Request) -> None:
     """Raise OriginNotAllowed (403) for a browser page of an origin not allowed."""
     origin = request.headers.get("origin")
     if origin is None:
         return
+    # Not a SettingsDep: every dependency costs each request FastAPI's bookkeeping.
+    settings: Settings = request.app.state.settings
     allowed = {_normalised(allowed) for allowed in settings.cors_origins}
     if (
         "*" in allowed

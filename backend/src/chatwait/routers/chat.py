@@ -55,12 +55,11 @@ async def chat_wait(
     principal: PrincipalDep,
     body: ChatRequest,
     chat: ChatServiceDep,
-    settings: SettingsDep,
 ) -> WaitResponse:
     """Runs the agent to completion (`Runner.run`) and returns the reply as JSON.
 
     Closing the connection before the reply cancels the run."""
-    ensure_message_length(body.message, settings.max_message_chars)
+    ensure_message_length(body.message, chat.max_message_chars)
     reply = await unless_client_disconnects(
         request, chat.reply(principal.name, body.message, body.conversation_id)
     )

@@ -259,6 +259,7 @@ class ChatAgentService:
         self.conversations = conversations
         self._limits = limits
         self.max_run_seconds = settings.max_run_seconds
+        self.max_message_chars = settings.max_message_chars
         self.agent = Agent(
             name="ChatWait",
             instructions=settings.agent_instructions,
