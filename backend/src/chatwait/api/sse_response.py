@@ -3,7 +3,8 @@
 * It holds the viewer's MAX_OPEN_STREAMS slot (services/admission.py) until the
   response ends, however it ends (done, client gone, dropped, cancelled by shutdown),
   so the count of open streams cannot leak.
-* Each send may wait at most SSE_SEND_TIMEOUT_SECONDS. uvicorn stops a send while the
+* Each send may wait at most SSE_SEND_TIMEOUT_SECONDS (a quarter more at worst: one
+  watchdog per viewer checks, not a timer per send). uvicorn stops a send while the
   connection's write buffer is full (flow control), so a viewer that stops reading
   costs at most that buffer, never a growing queue, and never slows the producer (it
   writes to the stream store, not to viewers). After the timeout the viewer is dropped:
@@ -13,12 +14,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 from sse_starlette import EventSourceResponse
 from sse_starlette.sse import SendTimeoutError
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from chatwait import metrics
 from chatwait.services.admission import Slot
@@ -26,17 +28,69 @@ from chatwait.services.admission import Slot
 logger = logging.getLogger(__name__)
 
 
-class ViewerResponse(EventSourceResponse):
-    """An EventSourceResponse that releases `slot` when it ends and drops stuck viewers."""
+class BoundedSend:
+    """A viewer's ASGI `send`, each call allowed `timeout` seconds (SendTimeoutError).
 
-    def __init__(self, *args: Any, slot: Slot, stream_id: str, **kwargs: Any) -> None:
+    One watchdog per viewer looks at the send in progress a few times per `timeout`,
+    so a stuck send ends between 1 and 1.25 × `timeout`: sse-starlette's own
+    `send_timeout` puts a cancel scope around every send, a token's cost twice over.
+    """
+
+    def __init__(self, send: Send, timeout: float) -> None:
+        self._send = send
+        self.timeout = timeout
+        self._loop = asyncio.get_running_loop()
+        self._since: float | None = None
+        self._sender: asyncio.Task[Any] | None = None
+        self._cancelling = 0
+        self._expired = False
+
+    async def __call__(self, message: Message) -> None:
+        self._sender = asyncio.current_task()
+        assert self._sender is not None
+        self._cancelling = self._sender.cancelling()
+        self._since = self._loop.time()
+        try:
+            await self._send(message)
+        except asyncio.CancelledError:
+            # Ours only when no other cancel is pending (asyncio.timeout's rule).
+            if self._expired and self._sender.uncancel() <= self._cancelling:
+                raise SendTimeoutError() from None
+            raise
+        finally:
+            self._since = None
+
+    async def watch(self) -> None:
+        """Cancel a send that has waited `timeout` seconds; runs until cancelled."""
+        while not self._expired:
+            await asyncio.sleep(self.timeout / 4)
+            since, sender = self._since, self._sender
+            if (
+                since is not None
+                and sender is not None
+                and self._loop.time() - since >= self.timeout
+            ):
+                self._expired = True
+                sender.cancel()
+
+
+class ViewerResponse(EventSourceResponse):
+    """An EventSourceResponse that releases `slot` when it ends and drops stuck viewers
+    (a send that waits `send_timeout` seconds)."""
+
+    def __init__(
+        self, *args: Any, slot: Slot, stream_id: str, send_timeout: float, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._slot = slot
         self._stream_id = stream_id
+        self._viewer_send_timeout = send_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        bounded = BoundedSend(send, self._viewer_send_timeout)
+        watchdog = asyncio.create_task(bounded.watch())
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, bounded)
         except SendTimeoutError:
             # Returning without completing the response makes uvicorn close the
             # connection (it logs that it was not completed): the client resumes.
@@ -44,7 +98,8 @@ class ViewerResponse(EventSourceResponse):
             logger.warning(
                 "stream %s: a viewer read nothing for %g s and was dropped (it can resume)",
                 self._stream_id,
-                self.send_timeout,
+                self._viewer_send_timeout,
             )
         finally:
+            watchdog.cancel()
             self._slot.release()
