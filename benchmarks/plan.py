@@ -33,7 +33,9 @@ class Sizes:
     curve_levels: tuple[int, ...] = (1, 5, 10, 20, 40)
     curve_requests: int = 100
     curve_rounds: int = 3
-    long_tokens: int = 2000
+    # CPU comes from /proc in 10 ms ticks: 5000 tokens make a tick 2 µs per token (a
+    # 2000-token stream moved the ratio by 0.05 per tick, the whole target's margin).
+    long_tokens: int = 5000
     slow_rounds: int = 3
     slow_streams: int = 200
     slow_tokens: int = 100
