@@ -199,8 +199,10 @@ class AgentStreamedRun:
 
     async def aclose(self) -> None:
         self._observed.end()
-        await self._conversations.end_turn(self._turn)
-        await self._reservation.finish(self.usage(), self._token_count)
+        try:
+            await self._conversations.end_turn(self._turn)
+        finally:  # a cancel landing in the write must not keep the conversation
+            await self._reservation.finish(self.usage(), self._token_count)
 
 
 class Reservation:
@@ -324,8 +326,10 @@ class ChatAgentService:
             raise _run_failure(self.conversations, error, observed) from error
         finally:
             observed.end()  # a run cancelled by a disconnected client ends here too
-            await self.conversations.end_turn(turn)
-            await reservation.finish(usage, len(text) // CHARS_PER_TOKEN)
+            try:
+                await self.conversations.end_turn(turn)
+            finally:  # a cancel landing in the write must not keep the conversation
+                await reservation.finish(usage, len(text) // CHARS_PER_TOKEN)
         return ChatReply(
             text=text, conversation_id=conversation_id, model=self._model.name, usage=usage
         )
