@@ -94,8 +94,9 @@ class Settings(BaseSettings):
     max_active_runs: int | None = Field(default=None, gt=0)
     max_open_streams: int | None = Field(default=None, gt=0)
     # A viewer whose connection accepts no bytes for this long (it stopped reading, its
-    # buffers are full) is dropped; its client resumes with Last-Event-ID. Below
-    # STREAM_ABANDON_SECONDS, so a stuck viewer is dropped before its run is abandoned.
+    # buffers are full) is dropped (within a quarter more); its client resumes with
+    # Last-Event-ID. With that quarter, below STREAM_ABANDON_SECONDS, so a stuck viewer
+    # is dropped before its run is abandoned.
     sse_send_timeout_seconds: float = Field(default=30.0, gt=0)
     # On SIGTERM: refuse new runs, let running ones finish for up to this long, then end
     # the remaining streams with `server_shutting_down` (their tokens stay stored).
