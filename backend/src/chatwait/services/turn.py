@@ -12,17 +12,18 @@ handing the Runner the session saves a turn:
   it, two writes; a `Turn` writes both at once, and the conversation list's update
   rides in that write (services/conversation_index.py);
 * the SDK's generic session bookkeeping (signature checks of the session's methods,
-  fingerprints and copies of items for retries and compaction ChatWait does not use),
-  about a third of a short run's CPU above a run without history.
+  fingerprints and copies of items for retries and compaction ChatWait does not use):
+  nearly half of what history cost a short run (in-process, one core: 918 µs per run
+  with the SDK's session handling, 755 with a `Turn`, 561 without history).
 
 A turn that ends without an answer (an error, a cancel, shutdown) writes its question
 alone, so history holds whole turns, or a question whose answer never came.
 
     turn = conversations.turn(owner, conversation_id, message, new=…)
-    input = trimmer.recent_turns(await turn.history()) + turn.question
-    result = Runner.run(agent, input)          or Runner.run_streamed(…)
-    await turn.save(answer_items(result))      the run completed
-    await conversations.end_turn(turn)         always: saves the question if not saved
+    input = trimmer(await turn.history(), turn.question)  services/history.py
+    result = Runner.run(agent, input)                     or Runner.run_streamed(…)
+    await turn.save(answer_items(result))                 the run completed
+    await conversations.end_turn(turn)                    always: saves a lone question
 """
 
 from __future__ import annotations
