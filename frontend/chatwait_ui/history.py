@@ -37,8 +37,10 @@ if TYPE_CHECKING:
     from chainlit.step import StepDict
 
 ASSISTANT_NAME = "ChatWait"
-# How long a chat started here is listed before the backend lists it (see StartedChats).
-STARTED_GRACE_SECONDS = 30.0
+# How long a chat started here is listed before the backend lists it (see StartedChats):
+# the backend lists a conversation once its first turn ends, which takes at most the
+# backend's MAX_RUN_SECONDS (300 by default).
+STARTED_GRACE_SECONDS = 330.0
 # A search in the sidebar reads at most this many conversations (pages of 100).
 SEARCH_LIMIT = 1000
 logger = logging.getLogger("chatwait_ui.history")
@@ -48,9 +50,9 @@ class StartedChats:
     """Chats whose first message was just sent, per user.
 
     The page reloads the sidebar when a chat's first message is sent, at about the
-    moment this process sends that message to the backend: that list may come too
-    early to hold the new chat. Until the backend lists it (or for at most
-    STARTED_GRACE_SECONDS, if its first turn failed), it is listed from here.
+    moment this process sends that message to the backend, and the backend lists a
+    conversation once its first turn has ended (answered, failed or stopped). Until
+    the backend lists it (or for at most STARTED_GRACE_SECONDS), it is listed from here.
     """
 
     def __init__(self) -> None:
