@@ -32,8 +32,9 @@ class BoundedSend:
     """A viewer's ASGI `send`, each call allowed `timeout` seconds (SendTimeoutError).
 
     One watchdog per viewer looks at the send in progress a few times per `timeout`,
-    so a stuck send ends between 1 and 1.25 × `timeout`: sse-starlette's own
-    `send_timeout` puts a cancel scope around every send, a token's cost twice over.
+    so a stuck send ends between 1 and 1.25 × `timeout`. sse-starlette's own
+    `send_timeout` puts an anyio cancel scope around every send: ~4 µs of a token's
+    ~110 µs of CPU.
     """
 
     def __init__(self, send: Send, timeout: float) -> None:
