@@ -1,9 +1,9 @@
-"""Work that stops when something else happens first: one mechanism, used in two places.
+"""Work that stops when something else happens first: one mechanism, used in four places.
 
     api/disconnect.py      a /chat/wait run stops when its client disconnects
     services/admission.py  a /chat/wait run stops when the shutdown grace period ends
-
-(Streamed runs need neither: their producer task belongs to the stream supervisor.)
+    services/chat_agent.py a stream's wait for its next SDK event stops at MAX_RUN_SECONDS
+    api/sse_response.py    a send to a viewer stops after SSE_SEND_TIMEOUT_SECONDS
 
 The work runs in the caller's own task, and `StopScope.stop()` cancels that task, as
 `asyncio.timeout` does: no task per piece of work and no `asyncio.wait`, which cost a

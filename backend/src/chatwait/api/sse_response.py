@@ -23,6 +23,7 @@ from sse_starlette.sse import SendTimeoutError
 from starlette.types import Message, Receive, Scope, Send
 
 from chatwait import metrics
+from chatwait.cancellation import StopScope
 from chatwait.services.admission import Slot
 
 logger = logging.getLogger(__name__)
@@ -41,38 +42,30 @@ class BoundedSend:
         self._send = send
         self.timeout = timeout
         self._loop = asyncio.get_running_loop()
+        # The send in progress: when it started, and the scope the watchdog stops.
         self._since: float | None = None
-        self._sender: asyncio.Task[Any] | None = None
-        self._cancelling = 0
-        self._expired = False
+        self._sending: StopScope | None = None
 
     async def __call__(self, message: Message) -> None:
-        self._sender = asyncio.current_task()
-        assert self._sender is not None
-        self._cancelling = self._sender.cancelling()
+        self._sending = sending = StopScope()
         self._since = self._loop.time()
         try:
-            await self._send(message)
-        except asyncio.CancelledError:
-            # Ours only when no other cancel is pending (asyncio.timeout's rule).
-            if self._expired and self._sender.uncancel() <= self._cancelling:
-                raise SendTimeoutError() from None
-            raise
+            await sending.run(self._send(message))
         finally:
-            self._since = None
+            self._since = self._sending = None
 
     async def watch(self) -> None:
-        """Cancel a send that has waited `timeout` seconds; runs until cancelled."""
-        while not self._expired:
+        """Stop a send that has waited `timeout` seconds; runs until cancelled."""
+        while True:
             await asyncio.sleep(self.timeout / 4)
-            since, sender = self._since, self._sender
+            since, sending = self._since, self._sending
             if (
                 since is not None
-                and sender is not None
+                and sending is not None
                 and self._loop.time() - since >= self.timeout
             ):
-                self._expired = True
-                sender.cancel()
+                sending.stop(SendTimeoutError())
+                return
 
 
 class ViewerResponse(EventSourceResponse):

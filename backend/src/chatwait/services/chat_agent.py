@@ -28,6 +28,7 @@ from agents import (
 from openai.types.responses import ResponseTextDeltaEvent
 
 from chatwait import log_context, metrics
+from chatwait.cancellation import StopScope
 from chatwait.config import Settings
 from chatwait.exceptions import ChatWaitError, InternalError, UpstreamTimeout
 from chatwait.models.chat import ChatReply, TokenUsage
@@ -55,11 +56,9 @@ class RunDeadline:
         self.seconds = seconds or None
         loop = asyncio.get_running_loop()
         self._when = loop.time() + self.seconds if self.seconds else None
-        # For `next_of`: one timer for the whole run, and the task waiting under it now.
+        # For `next_of`: one timer for the whole run, and the wait in progress under it.
         self._timer: asyncio.TimerHandle | None = None
-        self._waiting: asyncio.Task[object] | None = None
-        self._cancelling = 0
-        self._fired = False
+        self._waiting: StopScope | None = None
 
     def _expired(self) -> UpstreamTimeout:
         return UpstreamTimeout(
@@ -89,25 +88,17 @@ class RunDeadline:
         loop = asyncio.get_running_loop()
         if loop.time() >= self._when:
             raise self._expired()
-        task = asyncio.current_task()
-        assert task is not None
         if self._timer is None:
             self._timer = loop.call_at(self._when, self._expire)
-        self._waiting, self._cancelling = task, task.cancelling()
+        self._waiting = StopScope()
         try:
-            return await anext(events)
-        except asyncio.CancelledError:
-            # As asyncio.timeout: ours only when no other cancel is pending on the task.
-            if self._fired and task.uncancel() <= self._cancelling:
-                raise self._expired() from None
-            raise
+            return await self._waiting.run(anext(events))
         finally:
             self._waiting = None
 
     def _expire(self) -> None:
         if self._waiting is not None:
-            self._fired = True
-            self._waiting.cancel()
+            self._waiting.stop(self._expired())
 
     def close(self) -> None:
         if self._timer is not None:
