@@ -181,6 +181,20 @@ async def run_relay_phase(
             errors[side] += sum(r.outcome.errors for r in rounds)
 
     ledger = Ledger(emulator_pid)
+
+    async def timed(
+        name: str, what: str, rounds: int, run: Callable[[str], Awaitable[load.Outcome]]
+    ) -> dict[str, list[_Timed]]:
+        """One scenario of load runs on both servers, each with its server CPU."""
+        ledger.scenario(name)
+        progress(f"{name}: {what}")
+        results = await alternate(servers, rounds, _with_cpu(run), ledger)
+        count(results)
+        return results
+
+    def samples_ms(results: dict[str, list[_Timed]]) -> dict[str, list[float]]:
+        return {s: _ms([v for r in results[s] for v in r.outcome.values]) for s in SIDES}
+
     progress("warming up both servers")
     for server in servers.values():
         await load.warm_up(server.url)
@@ -201,48 +215,31 @@ async def run_relay_phase(
     for side in SIDES:
         errors[side] += prints[side][0].errors
 
-    ledger.scenario("ttft_one")
-    progress(f"ttft_one: {sizes.ttft_streams} streams one at a time × {sizes.rounds} rounds")
-    one = await alternate(
-        servers,
+    one = await timed(
+        "ttft_one",
+        f"{sizes.ttft_streams} streams one at a time × {sizes.rounds} rounds",
         sizes.rounds,
-        _with_cpu(lambda url: load.sequential_ttft(url, sizes.ttft_streams, sizes.stream_tokens)),
-        ledger,
+        lambda url: load.sequential_ttft(url, sizes.ttft_streams, sizes.stream_tokens),
     )
-    count(one)
-    report.samples["ttft_one"] = {
-        s: _ms([v for r in one[s] for v in r.outcome.values]) for s in SIDES
-    }
+    report.samples["ttft_one"] = samples_ms(one)
 
-    ledger.scenario("burst")
-    progress(f"burst: {sizes.burst_streams} new streams at once × {sizes.rounds} rounds")
-    burst = await alternate(
-        servers,
+    burst = await timed(
+        "burst",
+        f"{sizes.burst_streams} new streams at once × {sizes.rounds} rounds",
         sizes.rounds,
-        _with_cpu(lambda url: load.burst_ttft(url, sizes.burst_streams, sizes.stream_tokens)),
-        ledger,
+        lambda url: load.burst_ttft(url, sizes.burst_streams, sizes.stream_tokens),
     )
-    count(burst)
-    report.samples["burst"] = {
-        s: _ms([v for r in burst[s] for v in r.outcome.values]) for s in SIDES
-    }
+    report.samples["burst"] = samples_ms(burst)
 
-    ledger.scenario("wait")
-    progress(
-        f"wait: {sizes.wait_requests} POST /chat/wait at concurrency {sizes.wait_concurrency}"
-        f" × {sizes.rounds} rounds"
-    )
-    wait = await alternate(
-        servers,
+    wait = await timed(
+        "wait",
+        f"{sizes.wait_requests} POST /chat/wait at concurrency {sizes.wait_concurrency}"
+        f" × {sizes.rounds} rounds",
         sizes.rounds,
-        _with_cpu(
-            lambda url: load.wait_throughput(
-                url, sizes.wait_requests, sizes.wait_concurrency, sizes.stream_tokens
-            )
+        lambda url: load.wait_throughput(
+            url, sizes.wait_requests, sizes.wait_concurrency, sizes.stream_tokens
         ),
-        ledger,
     )
-    count(wait)
 
     ledger.scenario("curve")
     progress(
@@ -270,22 +267,15 @@ async def run_relay_phase(
     for side in SIDES:
         errors[side] += sum(r.errors for r in long[side])
 
-    ledger.scenario("slow")
-    progress(
-        f"slow: {sizes.slow_streams} streams of {sizes.slow_tokens} tokens at "
-        f"{sizes.slow_delay * 1000:.0f} ms × {sizes.slow_rounds} rounds"
-    )
-    slow = await alternate(
-        servers,
+    slow = await timed(
+        "slow",
+        f"{sizes.slow_streams} streams of {sizes.slow_tokens} tokens at "
+        f"{sizes.slow_delay * 1000:.0f} ms × {sizes.slow_rounds} rounds",
         sizes.slow_rounds,
-        _with_cpu(
-            lambda url: load.slow_stream_gaps(
-                url, sizes.slow_streams, sizes.slow_tokens, sizes.slow_delay
-            )
+        lambda url: load.slow_stream_gaps(
+            url, sizes.slow_streams, sizes.slow_tokens, sizes.slow_delay
         ),
-        ledger,
     )
-    count(slow)
 
     def both(results: dict[str, list[_Timed]], pick: Callable[[_Timed], float]) -> dict[str, float]:
         return {side: _median_of(results[side], pick) for side in SIDES}
